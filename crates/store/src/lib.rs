@@ -1,0 +1,1 @@
+//! Persistence: sea-orm entities, queries, the job queue.

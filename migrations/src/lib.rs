@@ -1,0 +1,1 @@
+//! Database migrations (sea-orm-migration), for SQLite and PostgreSQL.

@@ -1,0 +1,1 @@
+//! The wasmtime runtime: the app ABI host side, limits and verdicts.
