@@ -4,9 +4,26 @@
 //! (money, resident ID numbers, credit codes, periods, stars, sha256 ids)
 //! has a `parse` constructor, so an invalid value cannot exist past it.
 
+pub mod account;
+pub mod credit_code;
+pub mod error;
 pub mod lifecycle;
+pub mod money;
+pub mod period;
+pub mod resident_id;
 pub mod role;
+pub mod sha256;
+pub mod stars;
 pub mod verdict;
+
+pub use account::{Email, EmailError, Password, PasswordError};
+pub use credit_code::{CreditCode, CreditCodeError};
+pub use error::UserFacingError;
+pub use money::{Fen, FenError};
+pub use period::{PLATFORM_TZ, Period, PeriodError};
+pub use resident_id::{Gender, ResidentId, ResidentIdError};
+pub use sha256::{Sha256Hex, Sha256HexError};
+pub use stars::{Stars, StarsError};
 
 pub use lifecycle::{
     ComplaintStatus, OrderStatus, PayoutStatus, SettlementStatus, TransitionError, VersionStatus,
