@@ -10,8 +10,11 @@ pub mod error;
 pub mod lifecycle;
 pub mod money;
 pub mod period;
+pub mod ratio;
+pub mod rating;
 pub mod resident_id;
 pub mod role;
+pub mod settlement;
 pub mod sha256;
 pub mod stars;
 pub mod verdict;
@@ -21,7 +24,13 @@ pub use credit_code::{CreditCode, CreditCodeError};
 pub use error::UserFacingError;
 pub use money::{Fen, FenError};
 pub use period::{PLATFORM_TZ, Period, PeriodError};
+pub use ratio::{BigInt, Ratio, RatioError};
+pub use rating::{RatingParams, StarHistogram, bayesian_rating};
 pub use resident_id::{Gender, ResidentId, ResidentIdError};
+pub use settlement::{
+    AppUsage, Eligibility, OrderSettlement, RewardCandidate, RewardLine, SettlementError,
+    SettlementLine, SettlementParams, rewards, settle_order,
+};
 pub use sha256::{Sha256Hex, Sha256HexError};
 pub use stars::{Stars, StarsError};
 
