@@ -1,0 +1,12 @@
+#!/bin/sh
+# Build the example apps into wasm/ (needs clang, lld and wasi-libc: on Debian/Ubuntu
+# `apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32`, or a wasi-sdk).
+# The built modules are committed, so the Rust tests and CI need no C toolchain.
+set -eu
+cd "$(dirname "$0")"
+CC="${CC:-clang}"
+mkdir -p wasm
+for app in si_lookup si_lookup_buggy probe; do
+    "$CC" --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-debug -o "wasm/$app.wasm" "apps/$app.c"
+    echo "built wasm/$app.wasm ($(wc -c < "wasm/$app.wasm") bytes)"
+done

@@ -1,0 +1,852 @@
+//! The [`Sandbox`]: one wasmtime engine, a compiled-module cache and the run loop.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use domain::Verdict;
+use parking_lot::{Condvar, Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    PoolingAllocationConfig, Store, Trap,
+};
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use wasmtime_wasi::{Deterministic, I32Exit, WasiCtxBuilder};
+
+use crate::datasets::DatasetProvider;
+use crate::host::{self, GovState, HostState, MemoryLimiter, QueryRecord, VirtualClock};
+use crate::limits::{Limits, ResolvedLimits};
+use crate::validate::{self, Rejection};
+
+/// How often the epoch ticker advances the engine's epoch.
+///
+/// 10 ms bounds how late a wall-time limit fires (at most one tick) while costing the host one
+/// wake-up per tick; the check itself is a load and compare at loop heads and function entries.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Wasm stack per run. 512 KiB is wasmtime's default and ample for C apps (wasi-libc puts the
+/// C stack in linear memory, not here); deep recursion hits it and traps as a stack overflow
+/// instead of touching the host's stack.
+const MAX_WASM_STACK: usize = 512 << 10;
+
+/// Compiled modules kept in memory. A compiled C app is a few hundred KiB; 256 of them stay
+/// well under a gigabyte even for larger apps, and a worker rarely serves more live versions.
+const DEFAULT_CACHED_MODULES: usize = 256;
+
+/// Bytes of `stdin` the request may take once serialised. The input is a form filled in by a
+/// citizen, validated against the input schema before it gets here; 1 MiB stops a runaway.
+const MAX_STDIN_BYTES: usize = 1 << 20;
+
+/// Platform configuration of a [`Sandbox`].
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Where modules and compiled artefacts are cached on disk (the server passes
+    /// `<data-dir>/module-cache`). `None` keeps the cache in memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// Limits for fields an order's contract leaves out.
+    pub defaults: ResolvedLimits,
+    /// Limits no order may exceed.
+    pub caps: ResolvedLimits,
+    /// Runs executing at once. Each run holds up to `caps.memory_bytes` of guest memory and one
+    /// core, so the default is one per core: the host never commits more than
+    /// cores x memory cap to guests, and a burst queues instead of thrashing.
+    pub max_concurrent_runs: usize,
+    /// Compiled modules kept in memory (least recently compiled evicted first).
+    pub max_cached_modules: usize,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            defaults: ResolvedLimits::DEFAULT,
+            caps: ResolvedLimits::CAP,
+            max_concurrent_runs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_cached_modules: DEFAULT_CACHED_MODULES,
+        }
+    }
+}
+
+/// Errors creating a [`Sandbox`].
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// wasmtime refused the engine configuration.
+    #[error("cannot create the wasm engine: {0}")]
+    Engine(String),
+    /// The cache directory cannot be created.
+    #[error("cannot use module cache directory {path}: {source}")]
+    CacheDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// What validation learnt about an accepted module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleInfo {
+    /// sha256 of the module bytes, lower-case hex: the version's content address.
+    pub sha256: String,
+    /// Size of the module in bytes.
+    pub size_bytes: u64,
+    /// Functions the module defines.
+    pub functions: u32,
+    /// Every import as `module.name`.
+    pub imports: Vec<String>,
+    /// Initial linear memory in bytes.
+    pub initial_memory_bytes: u64,
+}
+
+/// Which module to run.
+#[derive(Debug, Clone, Copy)]
+pub enum ModuleRef<'a> {
+    /// The module bytes (validated and compiled on first sight, then cached by sha256).
+    Wasm(&'a [u8]),
+    /// A module validated earlier, by its sha256 hex (memory cache, then the disk cache).
+    Sha256(&'a str),
+}
+
+/// The `context` an app receives on stdin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunContext {
+    /// Opaque citizen reference (for the example service, the resident ID number).
+    pub subject: String,
+    /// The citizen's locale, e.g. `zh-CN`.
+    pub locale: String,
+    /// The moment of the request, RFC 3339; the app's clock starts here.
+    pub now: String,
+}
+
+/// One request to an app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRequest {
+    /// The input value, matching the order's input schema.
+    pub input: serde_json::Value,
+    /// Who is asking, in which locale, when.
+    pub context: RunContext,
+    /// Seed of the app's random numbers: same seed, same numbers.
+    pub seed: u64,
+}
+
+/// What one run produced, whatever happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// The verdict of the run itself. `accepted` here means "exited 0 with one JSON value on
+    /// stdout"; schema and expectation checks belong to the caller (see [`crate::Contract`]).
+    pub verdict: Verdict,
+    /// The JSON value on stdout, when there is exactly one.
+    pub output: Option<serde_json::Value>,
+    /// Why the verdict is not `accepted` (a trap message, exit code, rejection), for the ISV.
+    pub detail: Option<String>,
+    /// Instructions executed (fuel consumed).
+    pub instructions: u64,
+    /// Peak linear memory in bytes.
+    pub peak_memory_bytes: u64,
+    /// Wall time of instantiation and `_start`, in microseconds.
+    pub wall_time_us: u64,
+    /// Every `gov.query` call, in order.
+    pub queries: Vec<QueryRecord>,
+    /// stdout, lossy UTF-8, at most the stdout limit.
+    pub stdout: String,
+    /// Whether stdout went over its limit (and was cut).
+    pub stdout_truncated: bool,
+    /// stderr, lossy UTF-8, at most the stderr limit.
+    pub stderr: String,
+    /// Whether stderr went over its limit (and was cut).
+    pub stderr_truncated: bool,
+}
+
+impl RunOutcome {
+    /// An outcome for a run that never started.
+    pub(crate) fn not_started(verdict: Verdict, detail: String) -> Self {
+        Self {
+            verdict,
+            output: None,
+            detail: Some(detail),
+            instructions: 0,
+            peak_memory_bytes: 0,
+            wall_time_us: 0,
+            queries: Vec::new(),
+            stdout: String::new(),
+            stdout_truncated: false,
+            stderr: String::new(),
+            stderr_truncated: false,
+        }
+    }
+}
+
+/// A validated, compiled module ready to instantiate.
+struct Compiled {
+    info: ModuleInfo,
+    pre: InstancePre<HostState>,
+}
+
+#[derive(Default)]
+struct ModuleCache {
+    by_sha: HashMap<String, Arc<Compiled>>,
+    order: VecDeque<String>,
+}
+
+/// A counting semaphore for blocking callers.
+struct Permits {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+struct Permit<'a>(&'a Permits);
+
+impl Permits {
+    fn new(n: usize) -> Self {
+        Self {
+            free: Mutex::new(n),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn acquire(&self) -> Permit<'_> {
+        let mut free = self.free.lock();
+        while *free == 0 {
+            self.freed.wait(&mut free);
+        }
+        *free -= 1;
+        Permit(self)
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock() += 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// Advances the engine epoch on its own OS thread, outside any async executor, so a busy
+/// executor can never delay a wall-time deadline.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Result<Self, SandboxError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("sandbox-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .map_err(|e| SandboxError::Engine(format!("cannot start the epoch ticker: {e}")))?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            // The ticker never panics; a join error would only mean it already ended.
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<HostState>,
+    config: SandboxConfig,
+    modules: RwLock<ModuleCache>,
+    permits: Permits,
+    async_permits: Arc<tokio::sync::Semaphore>,
+    _ticker: EpochTicker,
+}
+
+/// The sandbox: validates modules and runs them under the app ABI v1 with hard limits.
+///
+/// Cheap to clone (an `Arc` inside); keep one per process.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Build the engine (pooling allocator, fuel, epochs), the linker and the caches.
+    pub fn new(config: SandboxConfig) -> Result<Self, SandboxError> {
+        let concurrency = config.max_concurrent_runs.max(1);
+        let engine_error = |e: wasmtime::Error| SandboxError::Engine(format!("{e:#}"));
+
+        let mut wasm = Config::new();
+        wasm.consume_fuel(true);
+        wasm.epoch_interruption(true);
+        wasm.max_wasm_stack(MAX_WASM_STACK);
+        // Same bits on every host: NaN payloads are otherwise platform-dependent, and a run
+        // must be reproducible from its inputs.
+        wasm.cranelift_nan_canonicalization(true);
+
+        let mut pool = PoolingAllocationConfig::default();
+        // Slots for twice the concurrency bound: a run's slot is returned when its store
+        // drops, which is after its permit is released only by a hair; the slack means a new
+        // run never waits on the pool, and the pool never holds more than it needs.
+        let slots = u32::try_from(concurrency.saturating_mul(2)).unwrap_or(u32::MAX);
+        pool.total_core_instances(slots);
+        pool.total_memories(slots);
+        pool.total_tables(slots);
+        pool.max_memories_per_module(1);
+        pool.max_tables_per_module(4);
+        pool.table_elements(host::MAX_TABLE_ELEMENTS);
+        pool.max_memory_size(usize::try_from(config.caps.memory_bytes).unwrap_or(usize::MAX));
+        wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+
+        if let Some(dir) = &config.cache_dir {
+            let compiled_dir = dir.join("compiled");
+            for path in [dir.join("modules"), compiled_dir.clone()] {
+                std::fs::create_dir_all(&path)
+                    .map_err(|source| SandboxError::CacheDir { path, source })?;
+            }
+            // wasmtime keys its cache by module bytes, engine configuration and wasmtime
+            // version, so an artefact from another engine is never loaded: it is a cache miss
+            // and the module is recompiled (and the stale file ages out).
+            let mut cache_config = CacheConfig::new();
+            cache_config.with_directory(compiled_dir);
+            wasm.cache(Some(Cache::new(cache_config).map_err(engine_error)?));
+        }
+
+        let engine = Engine::new(&wasm).map_err(engine_error)?;
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut HostState| &mut state.wasi)
+            .map_err(engine_error)?;
+        linker
+            .func_wrap(
+                validate::GOV_MODULE,
+                "query",
+                |mut caller: wasmtime::Caller<'_, HostState>,
+                 dataset_ptr: i32,
+                 dataset_len: i32,
+                 key_ptr: i32,
+                 key_len: i32,
+                 buf_ptr: i32,
+                 buf_cap: i32|
+                 -> i32 {
+                    host::gov_query(
+                        &mut caller,
+                        [dataset_ptr, dataset_len, key_ptr, key_len, buf_ptr, buf_cap],
+                    )
+                },
+            )
+            .map_err(engine_error)?;
+
+        let ticker = EpochTicker::start(engine.clone())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                permits: Permits::new(concurrency),
+                async_permits: Arc::new(tokio::sync::Semaphore::new(concurrency)),
+                config,
+                modules: RwLock::new(ModuleCache::default()),
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    /// The platform configuration.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.inner.config
+    }
+
+    /// The order's limits with the platform defaults and caps applied.
+    pub fn resolve(&self, limits: &Limits) -> ResolvedLimits {
+        limits.resolve_with(&self.inner.config.defaults, &self.inner.config.caps)
+    }
+
+    /// Validate an upload: size, structure, imports, `_start`, memory, then compile and link.
+    /// The compiled module is cached by sha256 in memory and, with a cache directory, on disk.
+    pub fn validate(&self, wasm: &[u8], limits: &Limits) -> Result<ModuleInfo, Rejection> {
+        let limits = self.resolve(limits);
+        self.prepare(wasm, &limits).map(|c| c.info.clone())
+    }
+
+    /// sha256 hex of module bytes, as [`ModuleInfo::sha256`] names it.
+    pub fn sha256_hex(wasm: &[u8]) -> String {
+        hex::encode(Sha256::digest(wasm))
+    }
+
+    fn prepare(&self, wasm: &[u8], limits: &ResolvedLimits) -> Result<Arc<Compiled>, Rejection> {
+        let size = wasm.len() as u64;
+        if size > limits.module_bytes {
+            return Err(Rejection::TooLarge {
+                size,
+                limit: limits.module_bytes,
+            });
+        }
+        let sha256 = Self::sha256_hex(wasm);
+        if let Some(hit) = self.cached(&sha256) {
+            check_against(&hit.info, limits)?;
+            return Ok(hit);
+        }
+        let shape = validate::inspect(wasm, limits.memory_bytes)?;
+        let module =
+            Module::from_binary(&self.inner.engine, wasm).map_err(|e| Rejection::Malformed {
+                reason: format!("{e:#}"),
+            })?;
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|e| Rejection::Link {
+                reason: format!("{e:#}"),
+            })?;
+        let compiled = Arc::new(Compiled {
+            info: ModuleInfo {
+                sha256,
+                size_bytes: size,
+                functions: shape.functions,
+                imports: shape.imports,
+                initial_memory_bytes: shape.initial_memory_bytes,
+            },
+            pre,
+        });
+        self.persist(&compiled.info.sha256, wasm);
+        self.remember(Arc::clone(&compiled));
+        Ok(compiled)
+    }
+
+    fn cached(&self, sha256: &str) -> Option<Arc<Compiled>> {
+        self.inner.modules.read().by_sha.get(sha256).cloned()
+    }
+
+    fn remember(&self, compiled: Arc<Compiled>) {
+        let mut cache = self.inner.modules.write();
+        let sha = compiled.info.sha256.clone();
+        if cache.by_sha.insert(sha.clone(), compiled).is_none() {
+            cache.order.push_back(sha);
+        }
+        while cache.by_sha.len() > self.inner.config.max_cached_modules.max(1) {
+            let Some(oldest) = cache.order.pop_front() else {
+                break;
+            };
+            cache.by_sha.remove(&oldest);
+        }
+    }
+
+    fn module_path(&self, sha256: &str) -> Option<PathBuf> {
+        // Only hex names reach the filesystem: a sha from a request cannot walk the tree.
+        let is_hex = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        let dir = self.inner.config.cache_dir.as_ref()?;
+        is_hex.then(|| {
+            dir.join("modules")
+                .join(format!("{}.wasm", sha256.to_ascii_lowercase()))
+        })
+    }
+
+    /// Keep the module bytes on disk so a restarted worker can run a version by sha256.
+    /// Failure only costs a later recompile from the database copy, so it is logged, not fatal.
+    fn persist(&self, sha256: &str, wasm: &[u8]) {
+        let Some(path) = self.module_path(sha256) else {
+            return;
+        };
+        if path.exists() {
+            return;
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let written = std::fs::write(&tmp, wasm).and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write module to the cache");
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+
+    /// Find a module by sha256: memory cache first, then the disk cache (recompiled, which
+    /// hits wasmtime's compiled-artefact cache when the engine is the same).
+    fn by_sha(&self, sha256: &str, limits: &ResolvedLimits) -> Result<Arc<Compiled>, LookupError> {
+        if let Some(hit) = self.cached(&sha256.to_ascii_lowercase()) {
+            check_against(&hit.info, limits).map_err(LookupError::Rejected)?;
+            return Ok(hit);
+        }
+        let path = self
+            .module_path(sha256)
+            .ok_or_else(|| LookupError::Unknown(sha256.to_owned()))?;
+        let wasm = std::fs::read(&path).map_err(|_| LookupError::Unknown(sha256.to_owned()))?;
+        if Self::sha256_hex(&wasm) != sha256.to_ascii_lowercase() {
+            // A corrupted cache file is not the ISV's fault: drop it and report it missing.
+            let _ = std::fs::remove_file(&path);
+            return Err(LookupError::Unknown(sha256.to_owned()));
+        }
+        self.prepare(&wasm, limits).map_err(LookupError::Rejected)
+    }
+
+    /// Whether a module with this sha256 is ready to run without its bytes.
+    pub fn has_module(&self, sha256: &str) -> bool {
+        self.cached(&sha256.to_ascii_lowercase()).is_some()
+            || self.module_path(sha256).is_some_and(|p| p.exists())
+    }
+
+    /// Run one request. Blocks the calling thread (never call it on an async executor thread;
+    /// use [`Sandbox::run_async`] there) and waits for a slot under the concurrency bound.
+    pub fn run(
+        &self,
+        module: ModuleRef<'_>,
+        request: &RunRequest,
+        data: Arc<dyn DatasetProvider>,
+        limits: &Limits,
+    ) -> RunOutcome {
+        let limits = self.resolve(limits);
+        let compiled = match module {
+            ModuleRef::Wasm(wasm) => self.prepare(wasm, &limits).map_err(LookupError::Rejected),
+            ModuleRef::Sha256(sha) => self.by_sha(sha, &limits),
+        };
+        let compiled = match compiled {
+            Ok(compiled) => compiled,
+            Err(LookupError::Rejected(rejection)) => {
+                return RunOutcome::not_started(Verdict::Rejected, rejection.to_string());
+            }
+            Err(LookupError::Unknown(sha)) => {
+                return RunOutcome::not_started(
+                    Verdict::InternalError,
+                    format!("module {sha} is not in the module cache"),
+                );
+            }
+        };
+        let _permit = self.inner.permits.acquire();
+        self.execute(&compiled, request, data, &limits)
+    }
+
+    /// [`Sandbox::run`] on a blocking thread, after waiting (asynchronously) for a slot, so a
+    /// burst of requests queues here instead of piling up blocked threads.
+    pub async fn run_async(
+        &self,
+        sha256: String,
+        request: RunRequest,
+        data: Arc<dyn DatasetProvider>,
+        limits: Limits,
+    ) -> RunOutcome {
+        let Ok(_slot) = Arc::clone(&self.inner.async_permits).acquire_owned().await else {
+            return RunOutcome::not_started(
+                Verdict::InternalError,
+                "the sandbox is shutting down".into(),
+            );
+        };
+        let sandbox = self.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            sandbox.run(ModuleRef::Sha256(&sha256), &request, data, &limits)
+        })
+        .await;
+        joined.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "sandbox run task failed");
+            RunOutcome::not_started(Verdict::InternalError, "the run was aborted".into())
+        })
+    }
+
+    fn execute(
+        &self,
+        compiled: &Compiled,
+        request: &RunRequest,
+        data: Arc<dyn DatasetProvider>,
+        limits: &ResolvedLimits,
+    ) -> RunOutcome {
+        let stdin = match stdin_bytes(request) {
+            Ok(bytes) => bytes,
+            Err(detail) => return RunOutcome::not_started(Verdict::InternalError, detail),
+        };
+        let start_time = match parse_now(&request.context.now) {
+            Ok(t) => t,
+            Err(detail) => return RunOutcome::not_started(Verdict::InternalError, detail),
+        };
+        let stdout_cap = usize::try_from(limits.stdout_bytes).unwrap_or(usize::MAX);
+        let stderr_cap = usize::try_from(limits.stderr_bytes).unwrap_or(usize::MAX);
+        // One byte over the cap is how an overflow is detected after the run.
+        let stdout = MemoryOutputPipe::new(stdout_cap.saturating_add(1));
+        let stderr = MemoryOutputPipe::new(stderr_cap.saturating_add(1));
+        let clock = VirtualClock::new(start_time);
+
+        let wasi = WasiCtxBuilder::new()
+            .stdin(MemoryInputPipe::new(stdin))
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .arg("app")
+            .wall_clock(clock.clone())
+            .monotonic_clock(clock)
+            .secure_random(Deterministic::new(seeded_bytes(request.seed, 0)))
+            .insecure_random(Deterministic::new(seeded_bytes(request.seed, 1)))
+            .insecure_random_seed(u128::from(request.seed))
+            .build_p1();
+        let state = HostState {
+            wasi,
+            limiter: MemoryLimiter::new(limits.memory_bytes),
+            gov: GovState {
+                data,
+                quota: limits.queries,
+                used: 0,
+                refused: 0,
+                log: Vec::new(),
+            },
+        };
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        if let Err(e) = store.set_fuel(limits.instructions) {
+            return RunOutcome::not_started(Verdict::InternalError, format!("fuel: {e:#}"));
+        }
+        let ticks = limits
+            .wall_time_ms
+            .div_ceil(EPOCH_TICK.as_millis() as u64)
+            // The current tick may be nearly over when the run starts.
+            .saturating_add(1);
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+
+        let started = Instant::now();
+        let mut instantiated = false;
+        let result = compiled.pre.instantiate(&mut store).and_then(|instance| {
+            instantiated = true;
+            let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+            start.call(&mut store, ())
+        });
+        let wall_time_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let instructions = limits
+            .instructions
+            .saturating_sub(store.get_fuel().unwrap_or(0));
+        let state = store.into_data();
+
+        let out = stdout.contents();
+        let err = stderr.contents();
+        let stdout_truncated = out.len() > stdout_cap;
+        let stderr_truncated = err.len() > stderr_cap;
+        let mut outcome = RunOutcome {
+            verdict: Verdict::Accepted,
+            output: None,
+            detail: None,
+            instructions,
+            peak_memory_bytes: state.limiter.peak as u64,
+            wall_time_us,
+            queries: state.gov.log,
+            stdout: String::from_utf8_lossy(&out[..out.len().min(stdout_cap)]).into_owned(),
+            stdout_truncated,
+            stderr: String::from_utf8_lossy(&err[..err.len().min(stderr_cap)]).into_owned(),
+            stderr_truncated,
+        };
+        let failure = classify(
+            result,
+            instantiated,
+            state.limiter.hit,
+            stdout_truncated,
+            stderr_truncated,
+            limits,
+        );
+        if let Some((verdict, detail)) = failure {
+            outcome.verdict = verdict;
+            outcome.detail = Some(detail);
+            return outcome;
+        }
+        match parse_single_json(&out) {
+            Ok(value) => outcome.output = Some(value),
+            Err(detail) => {
+                outcome.verdict = Verdict::InvalidOutput;
+                outcome.detail = Some(detail);
+            }
+        }
+        outcome
+    }
+}
+
+enum LookupError {
+    Rejected(Rejection),
+    Unknown(String),
+}
+
+/// A cached module was validated under some order's limits; check it against this run's.
+fn check_against(info: &ModuleInfo, limits: &ResolvedLimits) -> Result<(), Rejection> {
+    if info.size_bytes > limits.module_bytes {
+        return Err(Rejection::TooLarge {
+            size: info.size_bytes,
+            limit: limits.module_bytes,
+        });
+    }
+    if info.initial_memory_bytes > limits.memory_bytes {
+        return Err(Rejection::MemoryTooLarge {
+            declared: info.initial_memory_bytes,
+            limit: limits.memory_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// Turn the end of a run into a verdict, or `None` when the app exited 0.
+///
+/// Precedence: an output flood is reported as such even if it then tripped a trap; running out
+/// of fuel or time beats the memory flag (a loop that also failed to grow is still a loop);
+/// memory refused and then a failure is memory_limit_exceeded; anything else the app did is a
+/// runtime error; failures outside the app's control are internal errors.
+fn classify(
+    result: wasmtime::Result<()>,
+    instantiated: bool,
+    memory_hit: bool,
+    stdout_over: bool,
+    stderr_over: bool,
+    limits: &ResolvedLimits,
+) -> Option<(Verdict, String)> {
+    if stdout_over {
+        return Some((
+            Verdict::OutputLimitExceeded,
+            format!("stdout over {} bytes", limits.stdout_bytes),
+        ));
+    }
+    if stderr_over {
+        return Some((
+            Verdict::OutputLimitExceeded,
+            format!("stderr over {} bytes", limits.stderr_bytes),
+        ));
+    }
+    let error = match result {
+        Ok(()) => return None,
+        Err(error) => error,
+    };
+    if let Some(exit) = error.downcast_ref::<I32Exit>() {
+        return (exit.0 != 0).then(|| {
+            (
+                Verdict::RuntimeError,
+                format!("exited with code {}", exit.0),
+            )
+        });
+    }
+    if let Some(trap) = error.downcast_ref::<Trap>() {
+        return Some(match trap {
+            Trap::OutOfFuel => (
+                Verdict::TimeLimitExceeded,
+                format!("instruction limit of {} reached", limits.instructions),
+            ),
+            Trap::Interrupt => (
+                Verdict::TimeLimitExceeded,
+                format!("wall time limit of {} ms reached", limits.wall_time_ms),
+            ),
+            _ if memory_hit => (
+                Verdict::MemoryLimitExceeded,
+                format!(
+                    "memory limit of {} bytes reached, then: {trap}",
+                    limits.memory_bytes
+                ),
+            ),
+            _ => (Verdict::RuntimeError, format!("trap: {trap}")),
+        });
+    }
+    if memory_hit {
+        return Some((
+            Verdict::MemoryLimitExceeded,
+            format!("memory limit of {} bytes reached", limits.memory_bytes),
+        ));
+    }
+    if instantiated {
+        // Errors raised by WASI host calls on the app's behalf (e.g. a bad pointer).
+        return Some((Verdict::RuntimeError, format!("{error:#}")));
+    }
+    tracing::error!(error = %format!("{error:#}"), "instantiation failed");
+    Some((
+        Verdict::InternalError,
+        format!("instantiation failed: {error:#}"),
+    ))
+}
+
+#[derive(Serialize)]
+struct Stdin<'a> {
+    input: &'a serde_json::Value,
+    context: &'a RunContext,
+}
+
+fn stdin_bytes(request: &RunRequest) -> Result<Vec<u8>, String> {
+    let bytes = serde_json::to_vec(&Stdin {
+        input: &request.input,
+        context: &request.context,
+    })
+    .map_err(|e| format!("cannot serialise the request: {e}"))?;
+    if bytes.len() > MAX_STDIN_BYTES {
+        return Err(format!("request is over {MAX_STDIN_BYTES} bytes"));
+    }
+    Ok(bytes)
+}
+
+fn parse_now(now: &str) -> Result<Duration, String> {
+    let parsed = chrono::DateTime::parse_from_rfc3339(now)
+        .map_err(|e| format!("context.now `{now}` is not RFC 3339: {e}"))?;
+    let micros = u64::try_from(parsed.timestamp_micros())
+        .map_err(|_| format!("context.now `{now}` is before 1970"))?;
+    Ok(Duration::from_micros(micros))
+}
+
+/// 256 bytes of a splitmix64 stream from `seed`: the run's random numbers cycle through
+/// them. Apps get reproducible, seed-dependent numbers; nothing here is a secret, and the ABI
+/// document tells vendors that randomness is for shuffling, not for keys.
+fn seeded_bytes(seed: u64, stream: u64) -> Vec<u8> {
+    let mut state = seed ^ stream.wrapping_mul(0xA076_1D64_78BD_642F);
+    let mut bytes = Vec::with_capacity(256);
+    for _ in 0..32 {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        bytes.extend_from_slice(&z.to_le_bytes());
+    }
+    bytes
+}
+
+fn parse_single_json(stdout: &[u8]) -> Result<serde_json::Value, String> {
+    let text = std::str::from_utf8(stdout).map_err(|_| "stdout is not UTF-8".to_owned())?;
+    if text.trim().is_empty() {
+        return Err("no output on stdout".into());
+    }
+    serde_json::from_str(text.trim()).map_err(|e| format!("stdout is not one JSON value: {e}"))
+}
+
+/// Keep the cache directory's layout in one place for tools that read it (the bench helper).
+pub fn cached_module_path(cache_dir: &Path, sha256: &str) -> PathBuf {
+    cache_dir.join("modules").join(format!("{sha256}.wasm"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_random_bytes_depend_only_on_the_seed() {
+        assert_eq!(seeded_bytes(7, 0), seeded_bytes(7, 0));
+        assert_ne!(seeded_bytes(7, 0), seeded_bytes(8, 0));
+        assert_ne!(seeded_bytes(7, 0), seeded_bytes(7, 1));
+    }
+
+    #[test]
+    fn stdout_must_hold_exactly_one_json_value() {
+        assert_eq!(
+            parse_single_json(b" {\"a\":1}\n"),
+            Ok(serde_json::json!({"a": 1}))
+        );
+        assert!(parse_single_json(b"").is_err());
+        assert!(parse_single_json(b"{} {}").is_err());
+        assert!(parse_single_json(b"\xff").is_err());
+    }
+
+    #[test]
+    fn now_must_be_rfc3339_after_1970() {
+        assert!(parse_now("2026-07-01T08:00:00+08:00").is_ok());
+        assert!(parse_now("yesterday").is_err());
+        assert!(parse_now("1960-01-01T00:00:00Z").is_err());
+    }
+}

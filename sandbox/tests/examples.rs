@@ -1,0 +1,195 @@
+//! The committed example apps against their committed suites: the same path as the platform's
+//! test run and `govmarket app test`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sandbox::{
+    EvalOptions, Limits, MemoryDatasets, ModuleRef, QueryStatus, RunContext, RunRequest, Sandbox,
+    SandboxConfig, SuiteDir, Verdict, Visibility,
+};
+use serde_json::json;
+
+fn guest() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("guest")
+}
+
+fn wasm(name: &str) -> Vec<u8> {
+    let path = guest().join("wasm").join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn suite(name: &str) -> SuiteDir {
+    SuiteDir::load(&guest().join("suites").join(name)).expect("suite loads")
+}
+
+fn sandbox() -> Sandbox {
+    Sandbox::new(SandboxConfig::default()).expect("sandbox")
+}
+
+#[test]
+fn the_correct_service_app_passes_every_case_of_its_suite() {
+    let suite = suite("social-insurance");
+    let mut seen = Vec::new();
+    let report = suite
+        .evaluate(
+            &sandbox(),
+            &wasm("si_lookup"),
+            &EvalOptions::default(),
+            &mut |p| seen.push((p.done, p.id.to_owned())),
+        )
+        .expect("contract is valid");
+    for case in &report.cases {
+        assert_eq!(case.verdict, Verdict::Accepted, "{case:#?}");
+    }
+    assert!(report.passed);
+    assert_eq!(report.score_percent, 100);
+    assert_eq!(seen.len(), suite.cases.len());
+    assert_eq!(seen.last().map(|s| s.0), Some(suite.cases.len()));
+    // Every case queried the dataset for its subject exactly once.
+    let first = &report.cases[0];
+    let queries = first.queries.as_ref().expect("metrics present");
+    assert_eq!(queries.len(), 1);
+    assert_eq!(queries[0].dataset, "social_insurance");
+    assert_eq!(queries[0].status, QueryStatus::Found);
+    assert!(first.instructions.expect("metrics") > 0);
+    assert!(first.peak_memory_bytes.expect("metrics") >= 64 * 1024);
+}
+
+#[test]
+fn the_buggy_app_passes_the_samples_but_fails_the_hidden_year_gap_case() {
+    let suite = suite("social-insurance");
+    let report = suite
+        .evaluate(
+            &sandbox(),
+            &wasm("si_lookup_buggy"),
+            &EvalOptions::default(),
+            &mut |_| {},
+        )
+        .expect("contract is valid");
+    assert!(!report.passed);
+    for case in report
+        .cases
+        .iter()
+        .filter(|c| c.visibility == Visibility::Sample)
+    {
+        assert_eq!(case.verdict, Verdict::Accepted, "{case:#?}");
+    }
+    let failed: Vec<&str> = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict != Verdict::Accepted)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(failed, vec!["hidden-year-gap"]);
+    let view = report.isv_view();
+    let hidden = view
+        .cases
+        .iter()
+        .find(|c| c.id == "hidden-year-gap")
+        .expect("present");
+    assert_eq!(hidden.verdict, Verdict::WrongAnswer);
+    assert!(hidden.actual.is_none() && hidden.expected.is_none() && hidden.input.is_none());
+}
+
+#[test]
+fn the_probe_app_finds_the_clock_virtual_random_seeded_and_files_and_sockets_closed() {
+    let suite = suite("probe");
+    let report = suite
+        .evaluate(
+            &sandbox(),
+            &wasm("probe"),
+            &EvalOptions::default(),
+            &mut |_| {},
+        )
+        .expect("contract is valid");
+    assert!(report.passed, "{report:#?}");
+    let output = report.cases[0].actual.as_ref().expect("output");
+    // context.now of the default options is 2026-07-01T09:00:00+08:00 = 1782867600.
+    assert_eq!(output["wall_clock_s"], json!(1_782_867_600));
+    assert_eq!(output["env_count"], json!(0));
+    assert_ne!(output["open_etc_passwd"], json!("opened"));
+    assert_ne!(output["opendir_root"], json!("opened"));
+    assert_ne!(output["socket_accept"], json!("accepted"));
+    assert_ne!(output["socket_send"], json!("sent"));
+}
+
+#[test]
+fn two_runs_of_the_same_request_give_identical_output_and_instruction_counts() {
+    let sandbox = sandbox();
+    let suite = suite("social-insurance");
+    let data: Arc<MemoryDatasets> = Arc::new(suite.datasets.clone());
+    let module = wasm("si_lookup");
+    let probe = wasm("probe");
+    let request = RunRequest {
+        input: json!({"months": 24}),
+        context: RunContext {
+            subject: "330106199001011235".into(),
+            locale: "zh-CN".into(),
+            now: "2026-07-01T09:00:00+08:00".into(),
+        },
+        seed: 42,
+    };
+    for module in [&module, &probe] {
+        let a = sandbox.run(
+            ModuleRef::Wasm(module),
+            &request,
+            data.clone(),
+            &Limits::default(),
+        );
+        let b = sandbox.run(
+            ModuleRef::Wasm(module),
+            &request,
+            data.clone(),
+            &Limits::default(),
+        );
+        assert_eq!(a.verdict, Verdict::Accepted, "{a:#?}");
+        assert_eq!(a.output, b.output);
+        assert_eq!(a.stdout, b.stdout);
+        assert_eq!(a.stderr, b.stderr);
+        assert_eq!(a.instructions, b.instructions);
+        assert_eq!(a.peak_memory_bytes, b.peak_memory_bytes);
+    }
+    let reseeded = RunRequest {
+        seed: 43,
+        ..request.clone()
+    };
+    let a = sandbox.run(
+        ModuleRef::Wasm(&probe),
+        &request,
+        data.clone(),
+        &Limits::default(),
+    );
+    let c = sandbox.run(ModuleRef::Wasm(&probe), &reseeded, data, &Limits::default());
+    let random = |o: &sandbox::RunOutcome| o.output.as_ref().map(|v| v["random_hex"].clone());
+    assert_ne!(random(&a), random(&c), "the seed drives the random numbers");
+}
+
+#[test]
+fn a_query_on_a_dataset_the_contract_does_not_grant_is_refused_and_recorded() {
+    let sandbox = sandbox();
+    let suite = suite("social-insurance");
+    let mut data = suite.datasets.clone();
+    data.set_grants(Vec::<String>::new());
+    let request = RunRequest {
+        input: json!({}),
+        context: RunContext {
+            subject: "330106199001011235".into(),
+            locale: "zh-CN".into(),
+            now: "2026-07-01T09:00:00+08:00".into(),
+        },
+        seed: 1,
+    };
+    let outcome = sandbox.run(
+        ModuleRef::Wasm(&wasm("si_lookup")),
+        &request,
+        Arc::new(data),
+        &Limits::default(),
+    );
+    // The app treats "not permitted" as fatal and exits 1.
+    assert_eq!(outcome.verdict, Verdict::RuntimeError, "{outcome:#?}");
+    assert_eq!(outcome.queries.len(), 1);
+    assert_eq!(outcome.queries[0].status, QueryStatus::NotPermitted);
+    assert_eq!(outcome.queries[0].code, sandbox::host::QUERY_NOT_PERMITTED);
+    assert!(outcome.stderr.contains("code -1"), "{}", outcome.stderr);
+}
