@@ -1,1 +1,39 @@
-//! Database migrations (sea-orm-migration), for SQLite and PostgreSQL.
+//! Database migrations of govmarket, one set for SQLite and PostgreSQL.
+//!
+//! Rules for this crate (production databases depend on them):
+//! - A migration that has been applied anywhere is never edited; changes are
+//!   new migrations appended to [`Migrator::migrations`].
+//! - One file per migration, named `mYYYYMMDD_NNNNNN_what.rs`.
+//! - Only portable DDL (sea-query builders, or SQL both backends accept).
+//! - Timestamps have no database default: the application always writes
+//!   them, so SQLite stores every instant in the one text format sqlx
+//!   writes (RFC 3339 in UTC), which keeps them comparable as text.
+//! - Primary keys are `BIGINT` identities (`INTEGER PRIMARY KEY` on SQLite),
+//!   money is `BIGINT` fen, JSON is `jsonb` (text on SQLite).
+
+pub use sea_orm_migration;
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261123_000001_create_identity_tables;
+mod m20261123_000002_create_order_tables;
+mod m20261123_000003_create_app_tables;
+mod m20261123_000004_create_jobs_table;
+mod m20261123_000005_create_usage_tables;
+mod m20261123_000006_create_settlement_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_identity_tables::Migration),
+            Box::new(m20261123_000002_create_order_tables::Migration),
+            Box::new(m20261123_000003_create_app_tables::Migration),
+            Box::new(m20261123_000004_create_jobs_table::Migration),
+            Box::new(m20261123_000005_create_usage_tables::Migration),
+            Box::new(m20261123_000006_create_settlement_tables::Migration),
+        ]
+    }
+}
