@@ -1,1 +1,139 @@
-//! Persistence: sea-orm entities, queries, the job queue.
+//! Persistence for govmarket: sea-orm entities for the whole product, the
+//! queries other crates call, the job queue and the audit log.
+//!
+//! # Connections and transactions
+//!
+//! [`connect`] returns a [`Db`], a cheap-to-clone handle over a connection
+//! pool. Every query function is generic over [`sea_orm::ConnectionTrait`],
+//! so it runs on the pool (`db.conn()`) or inside a transaction the caller
+//! opened (`db.conn().begin().await?`); that is how several writes become
+//! atomic. Functions that must be atomic on their own (audit appends, user
+//! registration with its organisation) also take [`sea_orm::TransactionTrait`]
+//! and open a transaction, or a savepoint when given one.
+//!
+//! # Backends
+//!
+//! PostgreSQL in production, SQLite for one-node installs and tests; the
+//! same migrations and queries serve both. Instants are always written by
+//! the application (UTC, microsecond precision where it matters), never by a
+//! database default.
+//!
+//! # Test databases
+//!
+//! With the `testing` feature, [`testing::TestDb`] gives each test a fresh
+//! migrated database: SQLite by default, PostgreSQL (cloned from a template)
+//! when `TEST_DATABASE_URL` is set.
+
+use std::time::Duration;
+
+pub use sea_orm;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+
+pub mod audit;
+pub mod entity;
+mod error;
+pub mod jobs;
+pub mod orgs;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod users;
+
+pub use error::StoreError;
+
+/// Connections per SQLite pool. SQLite runs one writer at a time whatever the
+/// pool size (writers queue on the busy timeout), but WAL lets readers
+/// proceed beside it, and a caller holding a transaction can still use the
+/// pool for other work without deadlocking on a single connection.
+const SQLITE_POOL_SIZE: u32 = 8;
+
+/// How long a SQLite writer waits for the write lock before giving up with
+/// "database is locked". Long enough for any single request's transaction.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A handle to the database: a thin newtype over sea-orm's pooled
+/// [`DatabaseConnection`]. Clone it freely (it is an `Arc` inside).
+///
+/// Pass `db.conn()` to the query functions; use
+/// [`sea_orm::TransactionTrait::begin`] on it for a transaction.
+#[derive(Clone, Debug)]
+pub struct Db(DatabaseConnection);
+
+impl Db {
+    /// Wraps an existing sea-orm connection (no pragmas are applied).
+    pub fn from_connection(conn: DatabaseConnection) -> Self {
+        Db(conn)
+    }
+
+    /// The pooled connection, for the query functions and for `begin()`.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.0
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.0.get_database_backend()
+    }
+
+    /// Checks the database answers (for health checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        Ok(self.0.ping().await?)
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(self) -> Result<(), StoreError> {
+        Ok(self.0.close().await?)
+    }
+}
+
+impl AsRef<DatabaseConnection> for Db {
+    fn as_ref(&self) -> &DatabaseConnection {
+        &self.0
+    }
+}
+
+/// Opens a pool on `url`: `postgres://…` or `sqlite://path?mode=rwc`.
+///
+/// SQLite files are created when missing, and every SQLite connection runs
+/// with WAL journaling, `synchronous = NORMAL` (durable across application
+/// crashes; the last commits may be lost only on power failure, the usual
+/// WAL trade-off), foreign keys enforced and a busy timeout.
+pub async fn connect(url: &str) -> Result<Db, StoreError> {
+    let mut opts = ConnectOptions::new(url);
+    opts.sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        // Each connection to an in-memory database is a separate database,
+        // so those get exactly one.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        opts.max_connections(if in_memory { 1 } else { SQLITE_POOL_SIZE });
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        });
+    }
+    Ok(Db(Database::connect(opts).await?))
+}
+
+/// Applies every pending migration of the `migration` crate.
+pub async fn migrate(db: &Db) -> Result<(), StoreError> {
+    use migration::MigratorTrait;
+    migration::Migrator::up(db.conn(), None).await?;
+    Ok(())
+}
+
+/// The current instant, truncated to whole microseconds: PostgreSQL keeps
+/// microseconds, so a value read back equals the value written, which the
+/// audit hash and equality tests rely on.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    truncate_to_micros(chrono::Utc::now())
+}
+
+pub(crate) fn truncate_to_micros(
+    t: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    // Truncate, not round: rounding up could cross into the next second.
+    t.trunc_subsecs(6)
+}
