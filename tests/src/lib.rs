@@ -1,1 +1,159 @@
-//! End-to-end tests: HTTP journeys and browser journeys.
+//! Helpers for the end-to-end tests: a real server on a free port, over a
+//! fresh database (SQLite temp file, or a PostgreSQL database cloned from a
+//! migrated template when `TEST_DATABASE_URL` is set).
+
+use std::net::SocketAddr;
+
+use serde_json::{Value, json};
+use server::config::{Config, FileConfig, Overrides};
+
+/// A fixed key so tests can forge and expire tokens deliberately.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub db: store::testing::TestDb,
+    pub state: server::AppState,
+    pub client: reqwest::Client,
+    _data_dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = store::testing::TestDb::new().await;
+    let data_dir = tempfile::tempdir().expect("temp data dir");
+    let env = |k: &str| match k {
+        "GOVMARKET_JWT_SECRET" => Some(TEST_JWT_SECRET.to_owned()),
+        _ => None,
+    };
+    let mut config = Config::resolve(
+        FileConfig::default(),
+        env,
+        Overrides {
+            addr: Some("127.0.0.1:0".parse().expect("addr")),
+            data_dir: Some(data_dir.path().to_path_buf()),
+        },
+    )
+    .expect("config");
+    config.database_url = db.url().to_owned();
+    let state = server::AppState::with_db(config, db.db().clone()).expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    let app = server::app(state.clone());
+    tokio::spawn(async move {
+        axum_serve(listener, app).await;
+    });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        db,
+        state,
+        client,
+        _data_dir: data_dir,
+    }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    if let Err(e) = axum::serve(listener, app).await {
+        eprintln!("test server stopped: {e}");
+    }
+}
+
+/// A valid resident ID number for the n-th test citizen.
+pub fn resident_id(n: u16) -> String {
+    let birth = chrono_date(1990, 1, 1);
+    domain::ResidentId::generate("330106", birth, n, n % 2 == 1)
+        .expect("valid test id")
+        .as_str()
+        .to_owned()
+}
+
+fn chrono_date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Registers a citizen through the API and returns its token.
+    pub async fn citizen(&self, email: &str, n: u16) -> String {
+        let (status, body) = self
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": email, "password": "correct horse battery",
+                        "display_name": "测试市民", "role": "citizen", "id_number": resident_id(n)}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A signed-in user of any role, created as an admin would.
+    pub async fn staff(&self, role: domain::Role, email: &str) -> String {
+        let reg = server::accounts::Registration {
+            email: email.to_owned(),
+            password: "correct horse battery".to_owned(),
+            display_name: format!("测试 {role}"),
+            role: role.as_str().to_owned(),
+            org_name: role
+                .needs_organisation()
+                .then(|| format!("测试单位 {email}")),
+            ..Default::default()
+        };
+        let user = server::accounts::create_by_admin(
+            &self.state.db,
+            reg,
+            &server::accounts::Actor::system(),
+        )
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .expect("staff account");
+        self.state.keys.issue(user.id, user.role).expect("token").0
+    }
+
+    pub async fn count_users(&self) -> u64 {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        store::entity::users::Entity::find()
+            .count(self.state.db.conn())
+            .await
+            .expect("count")
+    }
+}

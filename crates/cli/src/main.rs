@@ -1,1 +1,224 @@
-fn main() {}
+//! `govmarket`: the one binary. See `govmarket --help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use server::accounts::{self, AccountError, Actor, Registration};
+use server::config::{Config, Overrides};
+use server::{AppState, demo};
+
+#[derive(Parser)]
+#[command(
+    name = "govmarket",
+    version,
+    about = "政务应用市场 / government service app market"
+)]
+struct Cli {
+    /// A TOML configuration file (also GOVMARKET_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Where the SQLite database, keys and caches live (also GOVMARKET_DATA_DIR).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API and the web pages.
+    Serve {
+        /// Address to listen on (also GOVMARKET_ADDR); default 127.0.0.1:8080.
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+        /// Seed demo accounts (password `demo-password`) and data first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Demo data.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account of any role (departments, finance, supervisors, admins).
+    CreateUser(CreateUser),
+}
+
+#[derive(Args)]
+struct CreateUser {
+    #[arg(long)]
+    role: String,
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    display_name: String,
+    /// The password; prefer GOVMARKET_NEW_PASSWORD so it stays out of shell history.
+    #[arg(long, env = "GOVMARKET_NEW_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// The department or ISV the account belongs to (created if new).
+    #[arg(long)]
+    org_name: Option<String>,
+    #[arg(long)]
+    credit_code: Option<String>,
+    /// Citizens only.
+    #[arg(long)]
+    id_number: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Re-compute the hash chain; exit 1 if any entry was tampered with.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Create the demo accounts and data (idempotent).
+    Seed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("GOVMARKET_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let overrides = |addr| Overrides {
+        addr,
+        data_dir: cli.data_dir.clone(),
+    };
+    match cli.command {
+        Command::Serve { addr, demo } => {
+            let config = Config::load(cli.config.as_deref(), overrides(addr))?;
+            let state = AppState::build(config).await?;
+            if demo {
+                let n = demo::seed_accounts(&state.db).await.map_err(api_err)?;
+                println!(
+                    "demo accounts ready ({n} new): citizen@demo.local, isv@demo.local, \
+                     department@demo.local, finance@demo.local, supervisor@demo.local, \
+                     admin@demo.local — password `{}`",
+                    demo::DEMO_PASSWORD
+                );
+            }
+            server::serve(state).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let config = Config::load(cli.config.as_deref(), overrides(None))?;
+            AppState::build(config).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin {
+            command: AdminCommand::CreateUser(u),
+        } => {
+            let config = Config::load(cli.config.as_deref(), overrides(None))?;
+            let state = AppState::build(config).await?;
+            let reg = Registration {
+                email: u.email,
+                password: u.password,
+                display_name: u.display_name,
+                role: u.role,
+                id_number: u.id_number,
+                org_name: u.org_name,
+                credit_code: u.credit_code,
+            };
+            match accounts::create_by_admin(&state.db, reg, &Actor::system()).await {
+                Ok(user) => {
+                    println!(
+                        "created {} account {} (id {})",
+                        user.role, user.email, user.id
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(AccountError::Invalid(errs)) => {
+                    for e in errs {
+                        eprintln!("--{}: {}", e.field.replace('_', "-"), e.api_message());
+                    }
+                    Ok(ExitCode::from(2))
+                }
+                Err(AccountError::Taken(e)) => {
+                    eprintln!("--{}: {}", e.field.replace('_', "-"), e.api_message());
+                    Ok(ExitCode::from(2))
+                }
+                Err(AccountError::Other(e)) => Err(api_err(e)),
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let config = Config::load(cli.config.as_deref(), overrides(None))?;
+            let state = AppState::build(config).await?;
+            let v = store::audit::verify(state.db.conn()).await?;
+            if v.ok {
+                println!("{}", serde_json::json!({"ok": true, "entries": v.entries}));
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": false, "first_bad": v.first_bad, "reason": v.reason})
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Demo {
+            command: DemoCommand::Seed,
+        } => {
+            let config = Config::load(cli.config.as_deref(), overrides(None))?;
+            let state = AppState::build(config).await?;
+            let n = demo::seed_accounts(&state.db).await.map_err(api_err)?;
+            println!("demo seeded: {n} accounts created");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn api_err(e: server::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{} ({})", e.message(), e.code())
+}

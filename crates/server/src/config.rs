@@ -1,0 +1,392 @@
+//! Typed, layered configuration.
+//!
+//! Layers, later ones win: built-in defaults, then an optional TOML file
+//! (`--config FILE` or `GOVMARKET_CONFIG`), then environment variables.
+//! Every setting is listed in README.md's configuration table; keep the two
+//! in step.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// Where the server listens unless told otherwise: loopback only, so a demo
+/// never exposes itself to the network by accident.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// Relative to the working directory, as the README's demo command expects.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+/// A working day is covered without re-login; short enough that a stolen
+/// token does not live for long.
+pub const DEFAULT_TOKEN_TTL_HOURS: u64 = 12;
+/// The platform time zone decides which quarter an event belongs to.
+pub const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Shanghai;
+/// JSON bodies are small; uploads have their own, larger cap.
+pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// Largest accepted module upload (the sandbox applies its own cap too).
+pub const DEFAULT_UPLOAD_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+
+/// A string that must never reach a log or a debug print.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+/// The resolved configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `sqlite://…` (default, in the data dir) or `postgres://…`.
+    pub database_url: String,
+    /// HMAC key for session tokens and CSRF tokens. `None`: generated once
+    /// and kept in `<data_dir>/jwt-secret`.
+    pub jwt_secret: Option<Secret>,
+    pub token_ttl: Duration,
+    pub timezone: Tz,
+    pub body_limit_bytes: usize,
+    pub upload_limit_bytes: usize,
+    /// Mark cookies `Secure`; on by default outside loopback demos.
+    pub secure_cookies: bool,
+    /// Run the test-run workers inside `serve`.
+    pub workers: usize,
+    pub meili_url: Option<String>,
+    pub stripe_secret_key: Option<Secret>,
+}
+
+/// The TOML file's shape: every field optional, unknown keys refused so a
+/// typo does not silently leave a default in force.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub addr: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub jwt_secret: Option<Secret>,
+    pub token_ttl_hours: Option<u64>,
+    pub timezone: Option<String>,
+    pub body_limit_bytes: Option<usize>,
+    pub upload_limit_bytes: Option<usize>,
+    pub secure_cookies: Option<bool>,
+    pub workers: Option<usize>,
+    pub meili_url: Option<String>,
+    pub stripe_secret_key: Option<Secret>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("setting {name} = {value:?} is not valid: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+/// Command-line overrides; they win over file and environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub addr: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the layers from the real environment.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Config, ConfigError> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("GOVMARKET_CONFIG").map(PathBuf::from));
+        let file_cfg = match &file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::File {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        Config::resolve(file_cfg, |k| std::env::var(k).ok(), overrides)
+    }
+
+    /// Merges the layers. The environment is a function so tests need not
+    /// mutate the process environment.
+    pub fn resolve(
+        file: FileConfig,
+        env: impl Fn(&str) -> Option<String>,
+        overrides: Overrides,
+    ) -> Result<Config, ConfigError> {
+        let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+
+        let addr_text = env("GOVMARKET_ADDR")
+            .or(file.addr)
+            .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
+        let addr = match overrides.addr {
+            Some(a) => a,
+            None => addr_text.parse().map_err(|e| ConfigError::Invalid {
+                name: "GOVMARKET_ADDR",
+                value: addr_text.clone(),
+                reason: format!("{e}"),
+            })?,
+        };
+        let data_dir = overrides
+            .data_dir
+            .or_else(|| env("GOVMARKET_DATA_DIR").map(PathBuf::from))
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        // DATABASE_URL is the name every tool in the ecosystem knows;
+        // GOVMARKET_DATABASE_URL wins when both are set.
+        let database_url = env("GOVMARKET_DATABASE_URL")
+            .or_else(|| env("DATABASE_URL"))
+            .or(file.database_url)
+            .unwrap_or_else(|| default_sqlite_url(&data_dir));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                value: redact_url(&database_url),
+                reason: "expected sqlite:… or postgres://…".into(),
+            });
+        }
+        let jwt_secret = env("GOVMARKET_JWT_SECRET").map(Secret).or(file.jwt_secret);
+        if let Some(s) = &jwt_secret
+            && s.expose().len() < 32
+        {
+            return Err(ConfigError::Invalid {
+                name: "GOVMARKET_JWT_SECRET",
+                value: "***".into(),
+                reason: "must be at least 32 characters".into(),
+            });
+        }
+        let token_ttl_hours = parse_env(&env, "GOVMARKET_TOKEN_TTL_HOURS")?
+            .or(file.token_ttl_hours)
+            .unwrap_or(DEFAULT_TOKEN_TTL_HOURS);
+        if token_ttl_hours == 0 || token_ttl_hours > 24 * 30 {
+            return Err(ConfigError::Invalid {
+                name: "GOVMARKET_TOKEN_TTL_HOURS",
+                value: token_ttl_hours.to_string(),
+                reason: "must be between 1 and 720".into(),
+            });
+        }
+        let tz_text = env("GOVMARKET_TIMEZONE").or(file.timezone);
+        let timezone = match tz_text {
+            Some(t) => t.parse::<Tz>().map_err(|e| ConfigError::Invalid {
+                name: "GOVMARKET_TIMEZONE",
+                value: t.clone(),
+                reason: e.to_string(),
+            })?,
+            None => DEFAULT_TIMEZONE,
+        };
+        let body_limit_bytes = parse_env(&env, "GOVMARKET_BODY_LIMIT_BYTES")?
+            .or(file.body_limit_bytes)
+            .unwrap_or(DEFAULT_BODY_LIMIT_BYTES);
+        let upload_limit_bytes = parse_env(&env, "GOVMARKET_UPLOAD_LIMIT_BYTES")?
+            .or(file.upload_limit_bytes)
+            .unwrap_or(DEFAULT_UPLOAD_LIMIT_BYTES);
+        let secure_cookies = parse_env(&env, "GOVMARKET_SECURE_COOKIES")?
+            .or(file.secure_cookies)
+            .unwrap_or(!addr.ip().is_loopback());
+        let workers = parse_env(&env, "GOVMARKET_WORKERS")?
+            .or(file.workers)
+            .unwrap_or(1);
+        let meili_url = env("MEILI_URL").or(file.meili_url);
+        let stripe_secret_key = env("STRIPE_SECRET_KEY")
+            .map(Secret)
+            .or(file.stripe_secret_key);
+
+        Ok(Config {
+            addr,
+            data_dir,
+            database_url,
+            jwt_secret,
+            token_ttl: Duration::from_secs(token_ttl_hours * 3600),
+            timezone,
+            body_limit_bytes,
+            upload_limit_bytes,
+            secure_cookies,
+            workers,
+            meili_url,
+            stripe_secret_key,
+        })
+    }
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("govmarket.db").display()
+    )
+}
+
+fn parse_env<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<T>, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    match env(name) {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .map(Some)
+            .map_err(|e| ConfigError::Invalid {
+                name,
+                value: v.clone(),
+                reason: e.to_string(),
+            }),
+    }
+}
+
+/// Hides the password of a database URL for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_need_no_setup() {
+        let c = Config::resolve(FileConfig::default(), env_of(&[]), Overrides::default()).unwrap();
+        assert_eq!(c.addr.to_string(), DEFAULT_ADDR);
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.database_url, "sqlite://./data/govmarket.db?mode=rwc");
+        assert_eq!(c.timezone, chrono_tz::Asia::Shanghai);
+        assert!(!c.secure_cookies, "loopback demo runs over plain http");
+        assert!(c.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn environment_beats_file_and_flags_beat_environment() {
+        let file: FileConfig = toml::from_str(
+            "addr = \"127.0.0.1:9000\"\ndata_dir = \"/srv/file\"\ntoken_ttl_hours = 2",
+        )
+        .unwrap();
+        let c = Config::resolve(
+            file,
+            env_of(&[
+                ("GOVMARKET_DATA_DIR", "/srv/env"),
+                ("DATABASE_URL", "postgres://u:pw@db/gm"),
+            ]),
+            Overrides {
+                addr: Some("127.0.0.1:7000".parse().unwrap()),
+                data_dir: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(c.addr.port(), 7000);
+        assert_eq!(c.data_dir, PathBuf::from("/srv/env"));
+        assert_eq!(c.database_url, "postgres://u:pw@db/gm");
+        assert_eq!(c.token_ttl, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn a_typo_in_the_file_is_refused() {
+        let err = toml::from_str::<FileConfig>("adr = \"x\"").unwrap_err();
+        assert!(err.to_string().contains("adr"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Config::resolve(
+            FileConfig::default(),
+            env_of(&[("GOVMARKET_TIMEZONE", "Mars/Olympus")]),
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("GOVMARKET_TIMEZONE"), "{err}");
+        let err = Config::resolve(
+            FileConfig::default(),
+            env_of(&[("GOVMARKET_JWT_SECRET", "short")]),
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("at least 32"), "{err}");
+        let err = Config::resolve(
+            FileConfig::default(),
+            env_of(&[("DATABASE_URL", "mysql://root:hunter2@x/y")]),
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(
+            !err.to_string().contains("hunter2"),
+            "password leaked: {err}"
+        );
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("sk_live_very_secret");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+    }
+
+    #[test]
+    fn binding_beyond_loopback_turns_secure_cookies_on() {
+        let c = Config::resolve(
+            FileConfig::default(),
+            env_of(&[("GOVMARKET_ADDR", "0.0.0.0:8080")]),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert!(c.secure_cookies);
+    }
+}

@@ -1,0 +1,67 @@
+//! `serve --demo` and `govmarket demo seed`: demo accounts for every role so
+//! that a fresh machine shows a working platform with no setup.
+
+use domain::Role;
+
+use crate::accounts::{self, AccountError, Actor, Registration};
+use crate::error::ApiError;
+
+/// Every demo account's password; printed on start-up of the demo.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// (email, display name, role, resident id or organisation)
+pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str)] = &[
+    (
+        "citizen@demo.local",
+        "张小明",
+        Role::Citizen,
+        "11010519491231002X",
+    ),
+    (
+        "isv@demo.local",
+        "示例软件 王工",
+        Role::Isv,
+        "杭州云政科技有限公司",
+    ),
+    (
+        "department@demo.local",
+        "人社局 李科长",
+        Role::Department,
+        "杭州市人力资源和社会保障局",
+    ),
+    ("finance@demo.local", "财政局 赵会计", Role::Finance, ""),
+    ("supervisor@demo.local", "监察 孙主任", Role::Supervisor, ""),
+    ("admin@demo.local", "平台管理员", Role::Admin, ""),
+];
+
+/// Creates whichever demo accounts are missing; safe to run on every start.
+/// Returns how many were created.
+pub async fn seed_accounts(db: &store::Db) -> Result<usize, ApiError> {
+    let mut created = 0;
+    for (email, name, role, extra) in DEMO_ACCOUNTS {
+        if store::users::find_by_email(db.conn(), email)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let mut reg = Registration {
+            email: (*email).to_owned(),
+            password: DEMO_PASSWORD.to_owned(),
+            display_name: (*name).to_owned(),
+            role: role.as_str().to_owned(),
+            ..Default::default()
+        };
+        match role {
+            Role::Citizen => reg.id_number = Some((*extra).to_owned()),
+            Role::Isv | Role::Department => reg.org_name = Some((*extra).to_owned()),
+            _ => {}
+        }
+        match accounts::create_by_admin(db, reg, &Actor::system()).await {
+            Ok(_) => created += 1,
+            Err(AccountError::Other(e)) => return Err(e),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(created)
+}

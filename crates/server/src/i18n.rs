@@ -1,0 +1,177 @@
+//! Message catalogues (zh-CN first, en second), compiled into the binary
+//! from `web/i18n/*.toml` so the server runs from any directory.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::http::HeaderMap;
+use axum_extra::extract::CookieJar;
+
+pub const LANG_COOKIE: &str = "gm_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    ZhCn,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::ZhCn => Lang::En,
+            Lang::En => Lang::ZhCn,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh-CN" | "zh" | "zh-cn" => Some(Lang::ZhCn),
+            "en" | "en-US" | "en-GB" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The saved choice, else the browser's first supported preference,
+    /// else Chinese: the platform serves a Chinese public first.
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        let jar = CookieJar::from_headers(headers);
+        if let Some(l) = jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
+            return l;
+        }
+        let accept = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        for part in accept.split(',') {
+            let tag = part
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if tag.starts_with("zh") {
+                return Lang::ZhCn;
+            }
+            if tag.starts_with("en") {
+                return Lang::En;
+            }
+        }
+        Lang::ZhCn
+    }
+
+    pub fn catalog(self) -> &'static Catalog {
+        match self {
+            Lang::ZhCn => &ZH_CN,
+            Lang::En => &EN,
+        }
+    }
+}
+
+pub struct Catalog {
+    messages: HashMap<String, String>,
+}
+
+impl Catalog {
+    fn parse(text: &str) -> Catalog {
+        // The catalogues are part of the binary and covered by tests, so a
+        // parse failure is a build defect, not a runtime condition.
+        let messages: HashMap<String, String> =
+            toml::from_str(text).expect("message catalogue is valid TOML of strings");
+        Catalog { messages }
+    }
+
+    /// The message for `key`; falls back to Chinese, then to the key itself
+    /// so a missing message is visible rather than blank.
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.messages
+            .get(key)
+            .or_else(|| ZH_CN.messages.get(key))
+            .map(String::as_str)
+            .unwrap_or(key)
+    }
+}
+
+static ZH_CN: LazyLock<Catalog> =
+    LazyLock::new(|| Catalog::parse(include_str!("../../../web/i18n/zh-CN.toml")));
+static EN: LazyLock<Catalog> =
+    LazyLock::new(|| Catalog::parse(include_str!("../../../web/i18n/en.toml")));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn both_catalogues_have_the_same_keys_and_no_empty_message() {
+        let zh: BTreeSet<_> = ZH_CN.messages.keys().collect();
+        let en: BTreeSet<_> = EN.messages.keys().collect();
+        let only_zh: Vec<_> = zh.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&zh).collect();
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "zh only: {only_zh:?}; en only: {only_en:?}"
+        );
+        for c in [&*ZH_CN, &*EN] {
+            assert!(c.messages.values().all(|m| !m.trim().is_empty()));
+        }
+    }
+
+    #[test]
+    fn every_key_used_in_templates_and_code_exists() {
+        let mut used = BTreeSet::new();
+        let dirs = [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/templates"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/src"),
+        ];
+        for dir in dirs {
+            for entry in walk(std::path::Path::new(dir)) {
+                let text = std::fs::read_to_string(&entry).unwrap();
+                for (i, _) in text.match_indices("t(\"") {
+                    let rest = &text[i + 3..];
+                    if let Some(end) = rest.find('"') {
+                        used.insert(rest[..end].to_owned());
+                    }
+                }
+            }
+        }
+        assert!(used.len() > 20, "found too few keys: {used:?}");
+        let missing: Vec<_> = used
+            .iter()
+            .filter(|k| !ZH_CN.messages.contains_key(k.as_str()) && k.contains('.'))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "keys used but not in zh-CN.toml: {missing:?}"
+        );
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = vec![];
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else if p.extension().is_some_and(|x| x == "html" || x == "rs") {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn language_comes_from_cookie_then_browser_then_defaults_to_chinese() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::from_headers(&h), Lang::ZhCn);
+        h.insert("accept-language", "en-GB,en;q=0.9".parse().unwrap());
+        assert_eq!(Lang::from_headers(&h), Lang::En);
+        h.insert("cookie", "gm_lang=zh-CN".parse().unwrap());
+        assert_eq!(Lang::from_headers(&h), Lang::ZhCn);
+    }
+}

@@ -1,0 +1,124 @@
+//! What every handler shares: the database, the configuration and the keys.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rand::RngCore;
+
+use crate::auth::Keys;
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: store::Db,
+    pub config: Arc<Config>,
+    pub keys: Keys,
+    /// HMAC key for CSRF tokens; derived from the session secret so that
+    /// every node of a deployment agrees without another setting.
+    pub csrf_key: Arc<[u8]>,
+}
+
+impl AppState {
+    /// Connects, migrates and loads the keys: everything `serve` needs
+    /// before it can answer a request.
+    pub async fn build(config: Config) -> anyhow::Result<AppState> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create data directory {}", config.data_dir.display())
+        })?;
+        let db = store::connect(&config.database_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot connect to {}",
+                    crate::config::redact_url(&config.database_url)
+                )
+            })?;
+        store::migrate(&db).await.context("migrations failed")?;
+        Self::with_db(config, db)
+    }
+
+    pub fn with_db(config: Config, db: store::Db) -> anyhow::Result<AppState> {
+        let secret = match &config.jwt_secret {
+            Some(s) => s.expose().as_bytes().to_vec(),
+            None => load_or_create_secret(&config.data_dir)?,
+        };
+        let keys = Keys::new(&secret, config.token_ttl);
+        let csrf_key = derive(&secret, b"govmarket csrf v1");
+        Ok(AppState {
+            db,
+            config: Arc::new(config),
+            keys,
+            csrf_key: csrf_key.into(),
+        })
+    }
+}
+
+fn derive(secret: &[u8], label: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(label);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The session secret lives in the data dir so that restarts keep users
+/// signed in; it is created once, readable by the owner only.
+fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("jwt-secret");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() >= 64 => Ok(text.trim().as_bytes().to_vec()),
+        Ok(_) => anyhow::bail!(
+            "{} is too short; delete it to have a new one generated",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            let text = hex::encode(bytes);
+            write_private(&path, &text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(text.into_bytes())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_secret_is_kept_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_secret(dir.path()).unwrap();
+        let b = load_or_create_secret(dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("jwt-secret"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

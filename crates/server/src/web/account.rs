@@ -1,0 +1,308 @@
+//! Signing in, registering, signing out, and the account page.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{FormErrors, NextQuery, Page, csrf_form, internal_page, role_key, safe_next};
+use crate::accounts::{self, AccountError, Registration};
+use crate::api::{self, RequestId};
+use crate::auth::SESSION_COOKIE;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login_submit))
+        .route("/register", get(register_form).post(register_submit))
+        .route("/logout", post(logout))
+        .route("/account", get(account))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    page: Page,
+    errors: FormErrors,
+    email: String,
+    next: String,
+}
+
+async fn login_form(page: Page, Query(q): Query<NextQuery>) -> impl IntoResponse {
+    LoginPage {
+        page,
+        errors: FormErrors::default(),
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+fn session_cookie(state: &AppState, token: &str, max_age: u64) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    // Lax, not Strict: a signed-in user following a link from elsewhere
+    // should arrive signed in; state changes are guarded by CSRF tokens.
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("gm_session=; Path=/; Max-Age=0"))
+}
+
+async fn login_submit(State(state): State<AppState>, mut page: Page, body: Bytes) -> Response {
+    let form: LoginForm = match csrf_form(&state, &page, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let next = safe_next(form.next.as_deref());
+    let mut errors = FormErrors::default();
+    if form.email.trim().is_empty() {
+        errors.push("email", page.t("login.email_required"));
+    }
+    if form.password.is_empty() {
+        errors.push("password", page.t("login.password_required"));
+    }
+    if errors.is_empty() {
+        match api::check_credentials(&state, &form.email, &form.password).await {
+            Ok(Some(user)) => match state.keys.issue(user.id, user.role) {
+                Ok((token, _)) => {
+                    let mut resp = Redirect::to(&next).into_response();
+                    resp.headers_mut().append(
+                        header::SET_COOKIE,
+                        session_cookie(&state, &token, state.keys.ttl().as_secs()),
+                    );
+                    return resp;
+                }
+                Err(e) => return internal_page(&page, e),
+            },
+            Ok(None) => errors.push("email", page.t("login.failed")),
+            Err(e) => return internal_page(&page, e),
+        }
+    }
+    page.has_errors = true;
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        LoginPage {
+            page,
+            errors,
+            email: form.email,
+            next,
+        },
+    )
+        .into_response()
+}
+
+async fn logout(State(state): State<AppState>, page: Page, body: Bytes) -> Response {
+    if let Err(r) = csrf_form::<std::collections::HashMap<String, String>>(&state, &page, &body) {
+        return r;
+    }
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, session_cookie(&state, "", 0));
+    resp
+}
+
+/// One text input of a form.
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub kind: &'static str,
+    pub autocomplete: &'static str,
+    pub value: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    page: Page,
+    errors: FormErrors,
+    role: String,
+    fields: Vec<Field>,
+}
+
+#[derive(Deserialize, Default)]
+struct RegisterForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    id_number: Option<String>,
+    org_name: Option<String>,
+    credit_code: Option<String>,
+}
+
+fn register_fields(f: &RegisterForm) -> Vec<Field> {
+    let field = |name, label, hint, kind, autocomplete, value: &str| Field {
+        name,
+        label,
+        hint,
+        kind,
+        autocomplete,
+        value: value.to_owned(),
+    };
+    vec![
+        field(
+            "display_name",
+            "register.display_name",
+            "",
+            "text",
+            "name",
+            &f.display_name,
+        ),
+        field("email", "register.email", "", "email", "email", &f.email),
+        // never echo a password back into the page
+        field(
+            "password",
+            "register.password",
+            "register.password_hint",
+            "password",
+            "new-password",
+            "",
+        ),
+        field(
+            "id_number",
+            "register.id_number",
+            "register.id_number_hint",
+            "text",
+            "off",
+            f.id_number.as_deref().unwrap_or(""),
+        ),
+        field(
+            "org_name",
+            "register.org_name",
+            "register.org_name_hint",
+            "text",
+            "organization",
+            f.org_name.as_deref().unwrap_or(""),
+        ),
+        field(
+            "credit_code",
+            "register.credit_code",
+            "register.credit_code_hint",
+            "text",
+            "off",
+            f.credit_code.as_deref().unwrap_or(""),
+        ),
+    ]
+}
+
+async fn register_form(page: Page) -> impl IntoResponse {
+    let form = RegisterForm {
+        role: "citizen".into(),
+        ..Default::default()
+    };
+    RegisterPage {
+        page,
+        errors: FormErrors::default(),
+        fields: register_fields(&form),
+        role: form.role,
+    }
+}
+
+async fn register_submit(
+    State(state): State<AppState>,
+    RequestId(request_id): RequestId,
+    mut page: Page,
+    body: Bytes,
+) -> Response {
+    let form: RegisterForm = match csrf_form(&state, &page, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let reg = Registration {
+        email: form.email.clone(),
+        password: form.password.clone(),
+        display_name: form.display_name.clone(),
+        role: form.role.clone(),
+        id_number: form.id_number.clone(),
+        org_name: form.org_name.clone(),
+        credit_code: form.credit_code.clone(),
+    };
+    let errors = match accounts::register(&state.db, reg, request_id).await {
+        Ok(user) => {
+            return match state.keys.issue(user.id, user.role) {
+                Ok((token, _)) => {
+                    let mut resp = Redirect::to("/?done=registered").into_response();
+                    resp.headers_mut().append(
+                        header::SET_COOKIE,
+                        session_cookie(&state, &token, state.keys.ttl().as_secs()),
+                    );
+                    resp
+                }
+                Err(e) => internal_page(&page, e),
+            };
+        }
+        Err(AccountError::Invalid(errs)) => FormErrors::from_fields(page.lang, errs),
+        Err(AccountError::Taken(f)) => FormErrors::from_fields(page.lang, vec![f]),
+        Err(AccountError::Other(e)) => return internal_page(&page, e),
+    };
+    page.has_errors = true;
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        RegisterPage {
+            page,
+            errors,
+            fields: register_fields(&form),
+            role: form.role,
+        },
+    )
+        .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+struct AccountPage {
+    page: Page,
+    display_name: String,
+    email: String,
+    role_key: &'static str,
+    id_number: String,
+    org_name: String,
+    since: String,
+}
+
+async fn account(State(state): State<AppState>, page: Page) -> Response {
+    let Some(current) = page.current.clone() else {
+        return Redirect::to("/login?next=/account").into_response();
+    };
+    let view = match api::UserView::load(&state, &current.user).await {
+        Ok(v) => v,
+        Err(e) => return internal_page(&page, e),
+    };
+    let since = view
+        .created_at
+        .with_timezone(&state.config.timezone)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    AccountPage {
+        page,
+        display_name: view.display_name,
+        email: view.email,
+        role_key: role_key(current.user.role),
+        id_number: view.id_number.unwrap_or_default(),
+        org_name: view.org_name.unwrap_or_default(),
+        since,
+    }
+    .into_response()
+}

@@ -1,0 +1,207 @@
+//! Every kind of bad input gets a clear 4xx in our error format, and
+//! nothing is half-written.
+
+use e2e::{TEST_JWT_SECRET, resident_id, spawn_app};
+use serde_json::{Value, json};
+
+fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["error"]["code"], want_code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+fn citizen_body(email: &str, n: u16) -> Value {
+    json!({"email": email, "password": "correct horse battery",
+           "display_name": "测试", "role": "citizen", "id_number": resident_id(n)})
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_and_creates_nothing() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .header("content-type", "application/json")
+        .body(r#"{"email": "a@example.cn", "password": "#)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap();
+    assert_error(status, &body, 400, "malformed_json");
+    assert_eq!(app.count_users().await, 0);
+}
+
+#[tokio::test]
+async fn unknown_fields_are_refused_by_name() {
+    let app = spawn_app().await;
+    let mut body = citizen_body("a@example.cn", 1);
+    body["is_admin"] = json!(true);
+    let (status, resp) = app.post_json("/api/v1/auth/register", &body, None).await;
+    assert_error(status, &resp, 422, "invalid_body");
+    assert!(
+        resp["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is_admin"),
+        "{resp}"
+    );
+    assert_eq!(app.count_users().await, 0);
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_a_413() {
+    let app = spawn_app().await;
+    let mut body = citizen_body("a@example.cn", 1);
+    body["display_name"] = json!("名".repeat(1024 * 1024));
+    let (status, resp) = app.post_json("/api/v1/auth/register", &body, None).await;
+    assert_error(status, &resp, 413, "payload_too_large");
+    assert_eq!(app.count_users().await, 0);
+}
+
+#[tokio::test]
+async fn missing_forged_and_expired_tokens_are_401() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/api/v1/me", None).await;
+    assert_error(status, &body, 401, "unauthorized");
+
+    let token = app.citizen("a@example.cn", 1).await;
+    let claims: Value = {
+        let payload = token.split('.').nth(1).unwrap();
+        let _ = payload;
+        json!({"sub": "1", "role": "admin", "iat": 0, "exp": 4_000_000_000u64})
+    };
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(b"not-the-server-secret-not-the-server"),
+    )
+    .unwrap();
+    let (status, body) = app.get_json("/api/v1/me", Some(&forged)).await;
+    assert_error(status, &body, 401, "unauthorized");
+
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"sub": "1", "role": "citizen", "iat": 0, "exp": 1_000_000}),
+        &jsonwebtoken::EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    let (status, body) = app.get_json("/api/v1/me", Some(&expired)).await;
+    assert_error(status, &body, 401, "unauthorized");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+
+    // an algorithm switch to "none" is not accepted either
+    let none = format!(
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.",
+        token.split('.').nth(1).unwrap()
+    );
+    let (status, _) = app.get_json("/api/v1/me", Some(&none)).await;
+    assert_eq!(status, 401);
+
+    let (status, body) = app.get_json("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_citizen_cannot_read_the_audit_log() {
+    let app = spawn_app().await;
+    let token = app.citizen("a@example.cn", 1).await;
+    let (status, body) = app.get_json("/api/v1/audit", Some(&token)).await;
+    assert_error(status, &body, 403, "forbidden");
+    let (status, body) = app.get_json("/api/v1/audit/verify", Some(&token)).await;
+    assert_error(status, &body, 403, "forbidden");
+}
+
+#[tokio::test]
+async fn a_duplicate_email_is_a_409_and_the_first_account_is_untouched() {
+    let app = spawn_app().await;
+    app.citizen("a@example.cn", 1).await;
+    let mut again = citizen_body("A@EXAMPLE.CN", 2);
+    again["display_name"] = json!("冒名者");
+    let (status, body) = app.post_json("/api/v1/auth/register", &again, None).await;
+    assert_error(status, &body, 409, "email_taken");
+    assert_eq!(app.count_users().await, 1);
+    let (status, _) = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "a@example.cn", "password": "correct horse battery"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn an_invalid_resident_id_is_a_422_naming_the_field() {
+    let app = spawn_app().await;
+    let mut body = citizen_body("a@example.cn", 1);
+    let mut id = resident_id(1).into_bytes();
+    // break the check character
+    id[17] = if id[17] == b'0' { b'1' } else { b'0' };
+    body["id_number"] = json!(String::from_utf8(id).unwrap());
+    let (status, resp) = app.post_json("/api/v1/auth/register", &body, None).await;
+    assert_error(status, &resp, 422, "validation_failed");
+    assert_eq!(resp["error"]["field"], "id_number");
+    assert_eq!(app.count_users().await, 0);
+}
+
+#[tokio::test]
+async fn an_invalid_credit_code_is_a_422_naming_the_field_and_no_org_is_left_behind() {
+    let app = spawn_app().await;
+    let valid = domain::CreditCode::generate("330100", 4242).unwrap();
+    let mut bad = valid.as_str().as_bytes().to_vec();
+    bad[17] = if bad[17] == b'0' { b'1' } else { b'0' };
+    let body = json!({"email": "dev@vendor.cn", "password": "correct horse battery",
+        "display_name": "开发者", "role": "isv", "org_name": "某某科技",
+        "credit_code": String::from_utf8(bad).unwrap()});
+    let (status, resp) = app.post_json("/api/v1/auth/register", &body, None).await;
+    assert_error(status, &resp, 422, "validation_failed");
+    assert_eq!(resp["error"]["field"], "credit_code");
+    assert!(
+        store::orgs::find_by_name(app.state.db.conn(), "某某科技")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // the same organisation registers fine with a valid code
+    let mut ok = body.clone();
+    ok["credit_code"] = json!(valid.as_str());
+    let (status, resp) = app.post_json("/api/v1/auth/register", &ok, None).await;
+    assert_eq!(status, 201, "{resp}");
+}
+
+#[tokio::test]
+async fn a_second_isv_cannot_claim_an_existing_organisation() {
+    let app = spawn_app().await;
+    let body = |email: &str| {
+        json!({"email": email, "password": "correct horse battery",
+               "display_name": "开发者", "role": "isv", "org_name": "某某科技"})
+    };
+    let (status, _) = app
+        .post_json("/api/v1/auth/register", &body("a@vendor.cn"), None)
+        .await;
+    assert_eq!(status, 201);
+    let (status, resp) = app
+        .post_json("/api/v1/auth/register", &body("b@vendor.cn"), None)
+        .await;
+    assert_error(status, &resp, 409, "conflict");
+    assert_eq!(app.count_users().await, 1);
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_json_404s() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/api/v1/no-such-thing", None).await;
+    assert_error(status, &body, 404, "not_found");
+}

@@ -1,0 +1,265 @@
+//! The web pages, driven as a browser without JavaScript would: GET a form,
+//! post it back with the cookie and hidden CSRF token it carried.
+
+use e2e::{TestApp, resident_id, spawn_app};
+
+fn hidden_csrf(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("form has a csrf token") + marker.len();
+    html[start..start + 64].to_owned()
+}
+
+async fn get_page(app: &TestApp, path: &str) -> (u16, String) {
+    let resp = app.client.get(app.url(path)).send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_home_page_speaks_chinese_first_and_switches_to_english() {
+    let app = spawn_app().await;
+    let (status, html) = get_page(&app, "/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    assert!(html.contains("政务应用市场"));
+    assert!(
+        html.contains("软件服务商"),
+        "tells vendors what they can do"
+    );
+
+    let resp = app
+        .client
+        .get(app.url("/lang/en?next=/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 303);
+    let (_, html) = get_page(&app, "/").await;
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
+    assert!(html.contains("Software vendors"));
+}
+
+#[tokio::test]
+async fn the_demo_citizen_signs_in_through_the_web_page() {
+    let app = spawn_app().await;
+    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    let (_, html) = get_page(&app, "/login").await;
+    let token = hidden_csrf(&html);
+    let resp = post_form(
+        &app,
+        "/login",
+        &[
+            ("csrf_token", &token),
+            ("email", "citizen@demo.local"),
+            ("password", server::demo::DEMO_PASSWORD),
+            ("next", "/account"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(resp.headers()["location"], "/account");
+    let cookie = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("gm_session="))
+        .expect("session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+
+    let (status, html) = get_page(&app, "/account").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("张小明"), "{html}");
+    assert!(html.contains("citizen@demo.local"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_on_the_web_shows_the_error_summary_and_keeps_the_email() {
+    let app = spawn_app().await;
+    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    let (_, html) = get_page(&app, "/login").await;
+    let token = hidden_csrf(&html);
+    let resp = post_form(
+        &app,
+        "/login",
+        &[
+            ("csrf_token", &token),
+            ("email", "citizen@demo.local"),
+            ("password", "nope"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("<title>错误："), "title is prefixed: {html}");
+    assert!(html.contains("class=\"error-summary\""));
+    assert!(
+        html.contains("href=\"#email\""),
+        "summary links to the field"
+    );
+    assert!(
+        html.contains("id=\"email-error\""),
+        "message beside the field"
+    );
+    assert!(html.contains("value=\"citizen@demo.local\""));
+}
+
+#[tokio::test]
+async fn a_form_post_without_the_csrf_token_is_refused_and_writes_nothing() {
+    let app = spawn_app().await;
+    // get the cookie, but do not send the token back
+    let _ = get_page(&app, "/register").await;
+    let id = resident_id(3);
+    let resp = post_form(
+        &app,
+        "/register",
+        &[
+            ("role", "citizen"),
+            ("display_name", "李四"),
+            ("email", "li@example.cn"),
+            ("password", "correct horse battery"),
+            ("id_number", &id),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 403);
+    assert_eq!(app.count_users().await, 0);
+
+    // a token from another browser does not help either
+    let other = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let html = other
+        .get(app.url("/register"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let foreign = hidden_csrf(&html);
+    let resp = post_form(
+        &app,
+        "/register",
+        &[
+            ("csrf_token", &foreign),
+            ("role", "citizen"),
+            ("display_name", "李四"),
+            ("email", "li@example.cn"),
+            ("password", "correct horse battery"),
+            ("id_number", &id),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 403);
+    assert_eq!(app.count_users().await, 0);
+}
+
+#[tokio::test]
+async fn registering_on_the_web_reports_each_bad_field_then_succeeds() {
+    let app = spawn_app().await;
+    let (_, html) = get_page(&app, "/register").await;
+    let token = hidden_csrf(&html);
+    let resp = post_form(
+        &app,
+        "/register",
+        &[
+            ("csrf_token", &token),
+            ("role", "citizen"),
+            ("display_name", "李四"),
+            ("email", "not-an-email"),
+            ("password", "short"),
+            ("id_number", "123"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    let html = resp.text().await.unwrap();
+    for field in ["email", "password", "id_number"] {
+        assert!(
+            html.contains(&format!("href=\"#{field}\"")),
+            "summary lists {field}"
+        );
+        assert!(
+            html.contains(&format!("id=\"{field}-error\"")),
+            "message beside {field}"
+        );
+    }
+    assert!(
+        !html.contains("value=\"short\""),
+        "passwords are never echoed"
+    );
+    assert_eq!(app.count_users().await, 0);
+
+    let id = resident_id(4);
+    let resp = post_form(
+        &app,
+        "/register",
+        &[
+            ("csrf_token", &token),
+            ("role", "citizen"),
+            ("display_name", "李四"),
+            ("email", "li@example.cn"),
+            ("password", "correct horse battery"),
+            ("id_number", &id),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let (_, html) = get_page(&app, "/?done=registered").await;
+    assert!(html.contains("李四"), "signed in after registering");
+    assert_eq!(app.count_users().await, 1);
+}
+
+#[tokio::test]
+async fn signing_out_needs_the_csrf_token_and_clears_the_session() {
+    let app = spawn_app().await;
+    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    let (_, html) = get_page(&app, "/login").await;
+    let token = hidden_csrf(&html);
+    post_form(
+        &app,
+        "/login",
+        &[
+            ("csrf_token", &token),
+            ("email", "finance@demo.local"),
+            ("password", server::demo::DEMO_PASSWORD),
+        ],
+    )
+    .await;
+    let resp = post_form(&app, "/logout", &[]).await;
+    assert_eq!(resp.status().as_u16(), 403, "no token, no sign-out");
+    let (_, html) = get_page(&app, "/account").await;
+    assert!(html.contains("赵会计"));
+    let resp = post_form(&app, "/logout", &[("csrf_token", &token)]).await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let resp = app.client.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        303,
+        "signed out: sent to the login page"
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_are_html_404s_and_the_api_reference_renders() {
+    let app = spawn_app().await;
+    let (status, html) = get_page(&app, "/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("找不到页面"));
+    let (status, html) = get_page(&app, "/docs/api").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("/api/v1/auth/login"));
+}

@@ -1,0 +1,219 @@
+//! Browser journeys in real headless Chromium through chromedriver
+//! (Debian's `chromium` and `chromium-driver`; `scripts/test.sh` installs
+//! them). Override the binaries with `CHROMEDRIVER` and `CHROMIUM`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use e2e::spawn_app;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn start_browser() -> (Driver, Client) {
+    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = free_port();
+    let child = Command::new(&bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start {bin} ({e}); install chromium-driver or run scripts/test.sh")
+        });
+    let driver = Driver { child, port };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", driver.port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut chrome = json!({
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--window-size=1280,900", "--lang=zh-CN",
+                 format!("--user-data-dir={}", profile.path().display())],
+        // a Chinese-speaking citizen's browser
+        "prefs": {"intl.accept_languages": "zh-CN,zh"}
+    });
+    if let Ok(path) = std::env::var("CHROMIUM") {
+        chrome["binary"] = json!(path);
+    } else if std::path::Path::new("/usr/bin/chromium").exists() {
+        chrome["binary"] = json!("/usr/bin/chromium");
+    }
+    // the profile directory must outlive the browser; leak it to the OS temp cleanup
+    std::mem::forget(profile);
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), chrome);
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session");
+    (driver, client)
+}
+
+async fn wait_for_path(c: &Client, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = c.current_url().await.expect("url");
+        if url.path() == path {
+            return;
+        }
+        assert!(Instant::now() < deadline, "stuck at {url}, wanted {path}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_demo_citizen_signs_in_with_the_keyboard_and_sees_their_account() {
+    let app = spawn_app().await;
+    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    let (_driver, c) = start_browser().await;
+
+    c.goto(&app.url("/")).await.unwrap();
+    c.find(Locator::LinkText("登录"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&c, "/login").await;
+
+    // labels are tied to their inputs: find the fields through their labels
+    let label = c.find(Locator::Css("label[for=email]")).await.unwrap();
+    assert_eq!(label.text().await.unwrap(), "电子邮箱");
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("citizen@demo.local")
+        .await
+        .unwrap();
+    let pw = c.find(Locator::Id("password")).await.unwrap();
+    pw.send_keys(server::demo::DEMO_PASSWORD).await.unwrap();
+    // Enter submits the form: no mouse needed
+    pw.send_keys("\u{E007}").await.unwrap();
+    wait_for_path(&c, "/").await;
+
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("张小明"), "{body}");
+    c.find(Locator::Css("a[href='/account']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&c, "/account").await;
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("citizen@demo.local"), "{body}");
+    assert!(
+        body.contains("**********"),
+        "the ID number is masked: {body}"
+    );
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_mistake_shows_the_error_summary_and_the_page_title_says_so() {
+    let app = spawn_app().await;
+    let (_driver, c) = start_browser().await;
+    c.goto(&app.url("/register")).await.unwrap();
+    c.find(Locator::Id("display_name"))
+        .await
+        .unwrap()
+        .send_keys("测试")
+        .await
+        .unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("broken")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[action='/register'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if c.title().await.unwrap().starts_with("错误：") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no error title");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let summary = c
+        .find(Locator::Css(".error-summary"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(summary.contains("出现了问题"), "{summary}");
+    // following a summary link lands on the field
+    c.find(Locator::Css(".error-summary a[href='#email']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(c.current_url().await.unwrap().as_str().ends_with("#email"));
+    let value = c
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(value.as_deref(), Some("broken"), "what was typed is kept");
+
+    // and the language switch works from here
+    c.find(Locator::Css("a[lang=en]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&c, "/register").await;
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "Create an account");
+    c.close().await.unwrap();
+}
