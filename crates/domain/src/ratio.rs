@@ -77,6 +77,19 @@ impl Ratio {
         }
     }
 
+    /// Rebuilds a ratio from decimal numerator and denominator strings, as
+    /// stored in `*_num` / `*_den` text columns.
+    pub fn from_parts(numer: &str, denom: &str) -> Result<Ratio, RatioError> {
+        Ratio::new(parse_int(numer.trim())?, parse_int(denom.trim())?)
+    }
+
+    /// The normalised numerator and denominator as decimal strings, for
+    /// `*_num` / `*_den` text columns (they may exceed any fixed-width
+    /// integer type).
+    pub fn to_parts(&self) -> (String, String) {
+        (self.numer.to_string(), self.denom.to_string())
+    }
+
     pub fn from_integer(n: impl Into<BigInt>) -> Ratio {
         Ratio {
             numer: n.into(),
@@ -401,6 +414,22 @@ mod tests {
         assert_eq!(r(1, 8).to_decimal_string(2), "0.13");
         assert_eq!(r(-1, 1000).to_decimal_string(2), "0.00");
         assert_eq!(r(5, 2).to_decimal_string(0), "3");
+    }
+
+    #[test]
+    fn parts_round_trip_through_text_columns() {
+        let x = r(-37, 10);
+        let (n, d) = x.to_parts();
+        assert_eq!((n.as_str(), d.as_str()), ("-37", "10"));
+        assert_eq!(Ratio::from_parts(&n, &d), Ok(x));
+        assert_eq!(
+            Ratio::from_parts("1", "0"),
+            Err(RatioError::ZeroDenominator)
+        );
+        assert_eq!(
+            Ratio::from_parts("1.5", "2"),
+            Err(RatioError::InvalidFormat)
+        );
     }
 
     #[test]

@@ -207,6 +207,39 @@ pub struct SettlementLine {
     pub amount_fen: Fen,
 }
 
+impl SettlementLine {
+    /// How the amount was derived, in Chinese, for the statement's
+    /// `explanation` column and the public settlement page, e.g.
+    /// `U=100，n=10，星数合计=50，R=4.00，q=0.8000，w=40.00，Σw=100.00，B=¥1,000.00 → ¥400.00`.
+    pub fn explanation_zh(&self) -> String {
+        let reason = match self.eligibility {
+            Eligibility::Eligible => "",
+            Eligibility::NotPublished => "（本期未上架，不参与分配）",
+            Eligibility::NoUsage => "（本期无有效使用，不参与分配）",
+            Eligibility::SuspendedForFraud => "（因违规被暂停，不参与分配）",
+        };
+        let cap = if self.capped {
+            "（已达单个应用上限）"
+        } else {
+            ""
+        };
+        format!(
+            "U={}，n={}，星数合计={}，R={}，q={}，w={}，Σw={}，B={} → {}{}{}",
+            self.users,
+            self.ratings,
+            self.sum_stars,
+            self.r.to_decimal_string(2),
+            self.q.to_decimal_string(4),
+            self.w.to_decimal_string(2),
+            self.sum_w.to_decimal_string(2),
+            self.budget_fen,
+            self.amount_fen,
+            cap,
+            reason,
+        )
+    }
+}
+
 /// The settlement of one order for one period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderSettlement {
@@ -551,6 +584,17 @@ mod tests {
         assert_eq!(s.lines[2].r, ratio("2"));
         assert_eq!(s.lines[2].q, Ratio::zero());
         assert_eq!(s.unspent_fen, Fen::ZERO);
+    }
+
+    #[test]
+    fn a_line_explains_itself_in_chinese() {
+        let apps = [usage(1, 100, 0, 0), usage(2, 50, 10, 50)];
+        let s = settle_order(Fen::from_fen(100_000), &apps, &SettlementParams::default())
+            .expect("valid inputs");
+        assert_eq!(
+            s.lines[1].explanation_zh(),
+            "U=50，n=10，星数合计=50，R=4.00，q=0.8000，w=40.00，Σw=100.00，B=¥1,000.00 → ¥400.00"
+        );
     }
 
     #[test]
