@@ -78,12 +78,21 @@ pub struct Catalog {
     messages: HashMap<String, String>,
 }
 
+/// One file per area of the site (`web/i18n/<lang>/<area>.toml`), so that
+/// areas grow their messages independently. Add an area in both lists.
+const ZH_CN_FILES: &[&str] = &[include_str!("../../../web/i18n/zh-CN/core.toml")];
+const EN_FILES: &[&str] = &[include_str!("../../../web/i18n/en/core.toml")];
+
 impl Catalog {
-    fn parse(text: &str) -> Catalog {
-        // The catalogues are part of the binary and covered by tests, so a
-        // parse failure is a build defect, not a runtime condition.
-        let messages: HashMap<String, String> =
-            toml::from_str(text).expect("message catalogue is valid TOML of strings");
+    fn parse(files: &[&str]) -> Catalog {
+        let mut messages = HashMap::new();
+        for text in files {
+            // The catalogues are part of the binary and covered by tests, so
+            // a parse failure is a build defect, not a runtime condition.
+            let part: HashMap<String, String> =
+                toml::from_str(text).expect("message catalogue is valid TOML of strings");
+            messages.extend(part);
+        }
         Catalog { messages }
     }
 
@@ -98,10 +107,8 @@ impl Catalog {
     }
 }
 
-static ZH_CN: LazyLock<Catalog> =
-    LazyLock::new(|| Catalog::parse(include_str!("../../../web/i18n/zh-CN.toml")));
-static EN: LazyLock<Catalog> =
-    LazyLock::new(|| Catalog::parse(include_str!("../../../web/i18n/en.toml")));
+static ZH_CN: LazyLock<Catalog> = LazyLock::new(|| Catalog::parse(ZH_CN_FILES));
+static EN: LazyLock<Catalog> = LazyLock::new(|| Catalog::parse(EN_FILES));
 
 #[cfg(test)]
 mod tests {
@@ -120,6 +127,19 @@ mod tests {
         );
         for c in [&*ZH_CN, &*EN] {
             assert!(c.messages.values().all(|m| !m.trim().is_empty()));
+        }
+    }
+
+    #[test]
+    fn no_area_redefines_another_areas_key() {
+        for files in [ZH_CN_FILES, EN_FILES] {
+            let mut seen = BTreeSet::new();
+            for text in files {
+                let part: HashMap<String, String> = toml::from_str(text).unwrap();
+                for k in part.into_keys() {
+                    assert!(seen.insert(k.clone()), "key {k} is defined twice");
+                }
+            }
         }
     }
 

@@ -12,6 +12,13 @@ use crate::auth::{Authed, roles};
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(audit_list, audit_verify),
+    tags((name = "audit", description = "The hash-chained audit log"))
+)]
+pub struct AuditApi;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/audit", get(audit_list))

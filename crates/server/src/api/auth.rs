@@ -14,6 +14,13 @@ use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(register, login, me),
+    tags((name = "auth", description = "Accounts and sessions"))
+)]
+pub struct AuthApi;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/register", post(register))
