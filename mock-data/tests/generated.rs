@@ -277,3 +277,33 @@ fn the_suite_directory_has_the_files_the_sandbox_reads() {
             .expect("json");
     assert_eq!(index[0]["budget_fen"], 30_000_000);
 }
+
+#[test]
+fn the_committed_suites_are_what_the_generator_writes() {
+    // `mock-data/suites/` is checked in so that `govmarket app test --suite`
+    // and the demo seed work without running the generator; this keeps it
+    // honest. Regenerate with `cargo run -p mock-data -- mock-data/suites`.
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
+    let fresh = tempfile::tempdir().expect("temp dir");
+    write_all(fresh.path()).expect("write");
+    let mut stack = vec![fresh.path().to_owned()];
+    let mut compared = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(fresh.path()).expect("under root");
+            let theirs = std::fs::read(committed.join(rel)).unwrap_or_default();
+            assert!(
+                theirs == std::fs::read(&path).expect("read"),
+                "mock-data/suites/{} is stale: run `cargo run -p mock-data -- mock-data/suites`",
+                rel.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 12);
+}

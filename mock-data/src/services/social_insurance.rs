@@ -145,7 +145,7 @@ fn history(rng: &mut Rng, citizen: &Citizen, seq: u32) -> Vec<MonthRecord> {
     } else {
         latest_data_month().plus(-(rng.range(1, 30) as i32))
     };
-    let start = latest.plus(-(rng.range(0, 95) as i32));
+    let start = latest.plus(-(rng.range(0, 59) as i32));
     let mut employer = people::employer(rng, region, seq * 16);
     let mut base: i64 = rng.range(45, 200) * 10_000;
     let mut out = Vec::new();
