@@ -6,8 +6,9 @@
 //! [`connect`] returns a [`Db`], a cheap-to-clone handle over a connection
 //! pool. Every query function is generic over [`sea_orm::ConnectionTrait`],
 //! so it runs on the pool (`db.conn()`) or inside a transaction the caller
-//! opened (`db.conn().begin().await?`); that is how several writes become
-//! atomic. Functions that must be atomic on their own (audit appends, user
+//! opened (`db.begin_write().await?`, see [`Db::begin_write`] for why not a
+//! plain `begin()` when the transaction writes on SQLite); that is how
+//! several writes become atomic. Functions that must be atomic on their own (audit appends, user
 //! registration with its organisation) also take [`sea_orm::TransactionTrait`]
 //! and open a transaction, or a savepoint when given one.
 //!
@@ -28,7 +29,10 @@ use std::time::Duration;
 
 pub use sea_orm;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 pub mod audit;
 pub mod entity;
@@ -72,6 +76,24 @@ impl Db {
 
     pub fn backend(&self) -> DbBackend {
         self.0.get_database_backend()
+    }
+
+    /// Begins a transaction that is going to write.
+    ///
+    /// On SQLite this is `BEGIN IMMEDIATE`: the write lock is taken up
+    /// front, waiting (up to the busy timeout) for other writers. A plain
+    /// `BEGIN` that reads and then writes fails with "database is locked"
+    /// whenever another connection committed in between, since its snapshot
+    /// can no longer be upgraded; under concurrent requests that is a 500.
+    /// On PostgreSQL it is an ordinary `BEGIN`.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
+        Ok(self
+            .0
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?)
     }
 
     /// Checks the database answers (for health checks).

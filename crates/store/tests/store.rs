@@ -680,3 +680,36 @@ async fn completing_an_unknown_job_is_not_found() {
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
+
+/// The shape of a registration: read (is the name taken?), then write.
+async fn read_then_write(txn: &sea_orm::DatabaseTransaction, n: usize) -> Result<(), StoreError> {
+    let name = format!("单位{n}");
+    if orgs::find_by_name(txn, &name).await?.is_none() {
+        orgs::create(txn, OrgKind::Isv, &name, None).await?;
+    }
+    audit::append(txn, entry(n)).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_write_transactions_that_read_first_all_commit() {
+    let test_db = TestDb::new().await;
+    let tasks: Vec<_> = (1..=20)
+        .map(|n| {
+            let db = test_db.db().clone();
+            tokio::spawn(async move {
+                let txn = db.begin_write().await?;
+                read_then_write(&txn, n).await?;
+                txn.commit().await?;
+                Ok::<_, StoreError>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let conn = test_db.db().conn();
+    assert_eq!(organisations::Entity::find().count(conn).await.unwrap(), 20);
+    let result = audit::verify(conn).await.unwrap();
+    assert!(result.ok && result.entries == 20, "{result:?}");
+}
