@@ -17,6 +17,9 @@ pub struct AppState {
     /// HMAC key for CSRF tokens; derived from the session secret so that
     /// every node of a deployment agrees without another setting.
     pub csrf_key: Arc<[u8]>,
+    /// The one wasm runtime of this process: its engine, module cache and
+    /// concurrency bound are shared by test runs and citizens' invocations.
+    pub sandbox: sandbox::Sandbox,
 }
 
 impl AppState {
@@ -45,11 +48,17 @@ impl AppState {
         };
         let keys = Keys::new(&secret, config.token_ttl);
         let csrf_key = derive(&secret, b"govmarket csrf v1");
+        let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig {
+            cache_dir: Some(config.data_dir.join("module-cache")),
+            ..Default::default()
+        })
+        .context("cannot start the wasm sandbox")?;
         Ok(AppState {
             db,
             config: Arc::new(config),
             keys,
             csrf_key: csrf_key.into(),
+            sandbox,
         })
     }
 }
