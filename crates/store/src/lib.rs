@@ -41,6 +41,7 @@ pub mod jobs;
 pub mod orgs;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod usage;
 pub mod users;
 
 pub use error::StoreError;

@@ -1,0 +1,155 @@
+//! Usage events: one invocation row per use of an app by a citizen.
+//!
+//! This is the biggest table (settlement reads millions of rows a period),
+//! so writes come in two shapes: [`record`] for the one event a request
+//! produces, idempotent per citizen and key, and [`insert_bulk`] for loads
+//! (imports, the benchmark) as multi-row `INSERT`s in one transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    TransactionSession, TransactionTrait, TryInsertResult,
+};
+
+use crate::StoreError;
+use crate::entity::invocations;
+
+/// Rows per `INSERT` in [`insert_bulk`]: 11 parameters a row stays well
+/// under SQLite's 32766 and PostgreSQL's 65535 bound-parameter limits.
+const BULK_CHUNK: usize = 2000;
+
+/// One usage event as the invoking code knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInvocation {
+    pub app_id: i64,
+    pub version_id: i64,
+    pub citizen_id: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// The settlement period of `occurred_at` (platform time zone), e.g. `2026Q3`.
+    pub period: String,
+    /// A `domain::Verdict` name.
+    pub verdict: String,
+    /// Whether the citizen got a valid answer; only successes count as usage.
+    pub success: bool,
+    pub instructions: i64,
+    pub latency_us: i64,
+    /// The client's key for this use, so a retried request counts once.
+    pub idempotency_key: Option<String>,
+}
+
+impl NewInvocation {
+    fn into_active(self) -> invocations::ActiveModel {
+        invocations::ActiveModel {
+            app_id: Set(self.app_id),
+            version_id: Set(self.version_id),
+            citizen_id: Set(self.citizen_id),
+            occurred_at: Set(crate::truncate_to_micros(self.occurred_at)),
+            period: Set(self.period),
+            verdict: Set(self.verdict),
+            success: Set(self.success),
+            instructions: Set(self.instructions),
+            latency_us: Set(self.latency_us),
+            idempotency_key: Set(self.idempotency_key),
+            invalid: Set(false),
+            ..Default::default()
+        }
+    }
+}
+
+/// Outcome of [`record`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new event, with its id.
+    New(i64),
+    /// The citizen already recorded an event with this idempotency key:
+    /// nothing was written; the earlier event's id.
+    Duplicate(i64),
+}
+
+impl Recorded {
+    pub fn id(self) -> i64 {
+        match self {
+            Recorded::New(id) | Recorded::Duplicate(id) => id,
+        }
+    }
+}
+
+/// Records one usage event. A repeated `(citizen_id, idempotency_key)` is
+/// not an error but [`Recorded::Duplicate`]; `ON CONFLICT DO NOTHING` keeps
+/// a surrounding PostgreSQL transaction usable (a failed insert would abort
+/// it).
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    event: NewInvocation,
+) -> Result<Recorded, StoreError> {
+    let citizen_id = event.citizen_id;
+    let key = event.idempotency_key.clone();
+    let inserted = invocations::Entity::insert(event.into_active())
+        .on_conflict_do_nothing_on([
+            invocations::Column::CitizenId,
+            invocations::Column::IdempotencyKey,
+        ])
+        .exec(conn)
+        .await?;
+    match inserted {
+        TryInsertResult::Inserted(result) => Ok(Recorded::New(result.last_insert_id)),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => {
+            let earlier = invocations::Entity::find()
+                .select_only()
+                .column(invocations::Column::Id)
+                .filter(invocations::Column::CitizenId.eq(citizen_id))
+                .filter(invocations::Column::IdempotencyKey.eq(key))
+                .into_tuple::<i64>()
+                .one(conn)
+                .await?;
+            // Without a key nothing can conflict, so an earlier row exists.
+            earlier.map(Recorded::Duplicate).ok_or(StoreError::NotFound)
+        }
+    }
+}
+
+/// Inserts many events in one transaction (a savepoint inside the
+/// caller's), as multi-row `INSERT`s. Idempotency keys must be unique: a
+/// duplicate fails the whole call with `Conflict { what: "idempotency_key" }`.
+/// Returns the number of rows written.
+pub async fn insert_bulk<C>(conn: &C, events: Vec<NewInvocation>) -> Result<u64, StoreError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = conn.begin().await?;
+    let mut written = 0;
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let chunk: Vec<_> = events
+            .by_ref()
+            .take(BULK_CHUNK)
+            .map(NewInvocation::into_active)
+            .collect();
+        written += invocations::Entity::insert_many(chunk)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| StoreError::from_insert(e, &[("idempotency_key", "idempotency_key")]))?;
+    }
+    txn.commit().await?;
+    Ok(written)
+}
+
+/// Whether the citizen has used the app successfully at least once: the
+/// condition for rating it.
+pub async fn has_successful_use<C: ConnectionTrait>(
+    conn: &C,
+    citizen_id: i64,
+    app_id: i64,
+) -> Result<bool, StoreError> {
+    let found = invocations::Entity::find()
+        .select_only()
+        .column(invocations::Column::Id)
+        .filter(invocations::Column::CitizenId.eq(citizen_id))
+        .filter(invocations::Column::AppId.eq(app_id))
+        .filter(invocations::Column::Success.eq(true))
+        .filter(invocations::Column::Invalid.eq(false))
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}

@@ -1,0 +1,256 @@
+//! Usage events: idempotent recording, bulk loads, the rating condition.
+
+use domain::Role;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, TransactionTrait};
+use serde_json::json;
+use store::entity::{apps, invocations, module_blobs, orders, versions};
+use store::orgs::{self, OrgKind};
+use store::testing::TestDb;
+use store::usage::{self, NewInvocation, Recorded};
+use store::users::{self, NewUser};
+
+struct Fixture {
+    app_id: i64,
+    version_id: i64,
+    citizen_id: i64,
+}
+
+async fn fixture(test_db: &TestDb) -> Fixture {
+    let conn = test_db.db().conn();
+    let t = store::now();
+    let dept = orgs::create(conn, OrgKind::Department, "市医保局", None)
+        .await
+        .unwrap();
+    let isv = orgs::create(conn, OrgKind::Isv, "云栈科技", None)
+        .await
+        .unwrap();
+    let citizen = users::create(
+        conn,
+        NewUser {
+            email: "c@example.cn".into(),
+            password_hash: "h".into(),
+            display_name: "张三".into(),
+            role: Role::Citizen,
+            org_id: None,
+            id_number: None,
+        },
+    )
+    .await
+    .unwrap();
+    let order = orders::ActiveModel {
+        department_org_id: Set(dept.id),
+        created_by: Set(None),
+        title: Set("医保报销进度查询".into()),
+        description: Set(String::new()),
+        category: Set("医保".into()),
+        tags: Set(json!([])),
+        budget_fen: Set(100_000_00),
+        deadline: Set(None),
+        status: Set("open".into()),
+        contract: Set(json!({})),
+        pass_threshold_bp: Set(10_000),
+        created_at: Set(t),
+        updated_at: Set(t),
+        published_at: Set(Some(t)),
+        closed_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    let sha = "ef".repeat(32);
+    module_blobs::ActiveModel {
+        sha256: Set(sha.clone()),
+        size_bytes: Set(8),
+        bytes: Set(b"\0asm\x01\0\0\0".to_vec()),
+        created_at: Set(t),
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    let app = apps::ActiveModel {
+        order_id: Set(order.id),
+        isv_org_id: Set(isv.id),
+        name: Set("报销通".into()),
+        status: Set("active".into()),
+        status_reason: Set(None),
+        created_at: Set(t),
+        updated_at: Set(t),
+        suspended_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    let version = versions::ActiveModel {
+        app_id: Set(app.id),
+        number: Set(1),
+        sha256: Set(sha),
+        size_bytes: Set(8),
+        release_notes: Set(String::new()),
+        status: Set("published".into()),
+        test_score_bp: Set(Some(10_000)),
+        uploaded_by: Set(None),
+        created_at: Set(t),
+        published_at: Set(Some(t)),
+        superseded_at: Set(None),
+        withdrawn_at: Set(None),
+        suspended_at: Set(None),
+        status_reason: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    Fixture {
+        app_id: app.id,
+        version_id: version.id,
+        citizen_id: citizen.id,
+    }
+}
+
+fn event(f: &Fixture, key: Option<&str>, success: bool) -> NewInvocation {
+    NewInvocation {
+        app_id: f.app_id,
+        version_id: f.version_id,
+        citizen_id: f.citizen_id,
+        occurred_at: store::now(),
+        period: "2026Q4".into(),
+        verdict: if success { "accepted" } else { "runtime_error" }.into(),
+        success,
+        instructions: 42_000,
+        latency_us: 900,
+        idempotency_key: key.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn a_retried_invocation_with_the_same_key_is_recorded_once() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+
+    let first = usage::record(conn, event(&f, Some("req-1"), true))
+        .await
+        .unwrap();
+    let again = usage::record(conn, event(&f, Some("req-1"), true))
+        .await
+        .unwrap();
+    let other = usage::record(conn, event(&f, Some("req-2"), true))
+        .await
+        .unwrap();
+
+    assert!(matches!(first, Recorded::New(_)));
+    assert_eq!(again, Recorded::Duplicate(first.id()));
+    assert!(matches!(other, Recorded::New(id) if id != first.id()));
+    assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn invocations_without_a_key_are_all_recorded() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+    usage::record(conn, event(&f, None, true)).await.unwrap();
+    usage::record(conn, event(&f, None, true)).await.unwrap();
+    assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_duplicate_inside_a_transaction_leaves_the_transaction_usable() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let txn = test_db.db().begin_write().await.unwrap();
+    usage::record(&txn, event(&f, Some("k"), true))
+        .await
+        .unwrap();
+    let dup = usage::record(&txn, event(&f, Some("k"), true))
+        .await
+        .unwrap();
+    assert!(matches!(dup, Recorded::Duplicate(_)));
+    usage::record(&txn, event(&f, Some("k2"), true))
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    let conn = test_db.db().conn();
+    assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn only_a_successful_use_lets_a_citizen_rate() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+    assert!(
+        !usage::has_successful_use(conn, f.citizen_id, f.app_id)
+            .await
+            .unwrap()
+    );
+    usage::record(conn, event(&f, Some("fail"), false))
+        .await
+        .unwrap();
+    assert!(
+        !usage::has_successful_use(conn, f.citizen_id, f.app_id)
+            .await
+            .unwrap()
+    );
+    usage::record(conn, event(&f, Some("ok"), true))
+        .await
+        .unwrap();
+    assert!(
+        usage::has_successful_use(conn, f.citizen_id, f.app_id)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn bulk_insert_writes_every_row_across_chunks() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+    let events: Vec<_> = (0..4_500)
+        .map(|n| event(&f, Some(&format!("bulk-{n}")), n % 3 != 0))
+        .collect();
+    assert_eq!(usage::insert_bulk(conn, events).await.unwrap(), 4_500);
+    assert_eq!(
+        invocations::Entity::find().count(conn).await.unwrap(),
+        4_500
+    );
+}
+
+#[tokio::test]
+async fn bulk_insert_with_a_duplicate_key_writes_nothing() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+    let mut events: Vec<_> = (0..2_500)
+        .map(|n| event(&f, Some(&format!("bulk-{n}")), true))
+        .collect();
+    events.push(event(&f, Some("bulk-7"), true));
+    let err = usage::insert_bulk(conn, events).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            store::StoreError::Conflict {
+                what: "idempotency_key"
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn bulk_insert_inside_a_rolled_back_transaction_leaves_nothing() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let txn = test_db.db().conn().begin().await.unwrap();
+    usage::insert_bulk(&txn, vec![event(&f, None, true)])
+        .await
+        .unwrap();
+    txn.rollback().await.unwrap();
+    let conn = test_db.db().conn();
+    assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 0);
+}
