@@ -138,9 +138,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), overrides(addr))?;
             let state = AppState::build(config).await?;
             if demo {
-                let n = demo::seed_accounts(&state.db).await.map_err(api_err)?;
+                let report = demo::seed_all(&state).await.map_err(api_err)?;
                 println!(
-                    "demo accounts ready ({n} new): citizen@demo.local, isv@demo.local, \
+                    "demo ready ({report:?}): citizen@demo.local, isv@demo.local, \
                      department@demo.local, finance@demo.local, supervisor@demo.local, \
                      admin@demo.local — password `{}`",
                     demo::DEMO_PASSWORD
@@ -212,13 +212,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::load(cli.config.as_deref(), overrides(None))?;
             let state = AppState::build(config).await?;
-            let n = demo::seed_accounts(&state.db).await.map_err(api_err)?;
-            println!("demo seeded: {n} accounts created");
+            let report = demo::seed_all(&state).await.map_err(api_err)?;
+            println!("demo seeded: {} accounts created ({report:?})", report.accounts);
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
 fn api_err(e: server::ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{} ({})", e.message(), e.code())
+    e.into_anyhow()
 }

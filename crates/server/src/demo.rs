@@ -34,6 +34,20 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str)] = &[
     ("admin@demo.local", "平台管理员", Role::Admin, ""),
 ];
 
+/// Everything `serve --demo` and `govmarket demo seed` create, in order:
+/// accounts, then each area's demo data (each area adds one line here, and
+/// each seeder is idempotent so a restart never duplicates anything).
+pub async fn seed_all(state: &crate::AppState) -> Result<SeedReport, ApiError> {
+    let accounts = seed_accounts(&state.db).await?;
+    Ok(SeedReport { accounts })
+}
+
+/// What a seeding run created.
+#[derive(Debug, Default)]
+pub struct SeedReport {
+    pub accounts: usize,
+}
+
 /// Creates whichever demo accounts are missing; safe to run on every start.
 /// Returns how many were created.
 pub async fn seed_accounts(db: &store::Db) -> Result<usize, ApiError> {

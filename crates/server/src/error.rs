@@ -109,6 +109,15 @@ impl ApiError {
         e
     }
 
+    /// For command-line callers: the message, with the internal cause
+    /// when there is one (an operator may see it; a web client may not).
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self.source {
+            Some(source) => source.context(self.message),
+            None => anyhow::anyhow!("{} ({})", self.message, self.code),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }
