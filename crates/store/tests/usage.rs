@@ -45,7 +45,7 @@ async fn fixture(test_db: &TestDb) -> Fixture {
         description: Set(String::new()),
         category: Set("医保".into()),
         tags: Set(json!([])),
-        budget_fen: Set(100_000_00),
+        budget_fen: Set(10_000_000),
         deadline: Set(None),
         status: Set("open".into()),
         contract: Set(json!({})),
