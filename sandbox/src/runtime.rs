@@ -407,14 +407,14 @@ impl Sandbox {
         let shape = validate::inspect(wasm, limits.memory_bytes)?;
         let module =
             Module::from_binary(&self.inner.engine, wasm).map_err(|e| Rejection::Malformed {
-                reason: format!("{e:#}"),
+                reason: validate::one_line(&format!("{e:#}")),
             })?;
         let pre = self
             .inner
             .linker
             .instantiate_pre(&module)
             .map_err(|e| Rejection::Link {
-                reason: format!("{e:#}"),
+                reason: validate::one_line(&format!("{e:#}")),
             })?;
         let compiled = Arc::new(Compiled {
             info: ModuleInfo {

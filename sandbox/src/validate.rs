@@ -15,10 +15,12 @@ pub const GOV_FUNCTIONS: &[&str] = &["query"];
 
 /// Defined functions a module may hold.
 ///
-/// A C service app defines a few hundred functions, a Go or Rust app with a JSON library tens of
-/// thousands at most; compile time grows linearly with the count, and a module of 100 000 empty
-/// functions is a compile-time bomb rather than a service.
-pub const MAX_FUNCTIONS: u32 = 100_000;
+/// A C service app defines a few hundred functions, a Rust app with a JSON library a few
+/// thousand, a Go app with its runtime and standard library ten to twenty thousand. Compile time
+/// grows linearly with the count (about a second per ten thousand on two cores), so 50 000 leaves
+/// room for every real toolchain while a module of 100 000 empty functions, a compile-time bomb
+/// rather than a service, is refused before cranelift sees it.
+pub const MAX_FUNCTIONS: u32 = 50_000;
 
 /// Why an uploaded module is refused (the version becomes `rejected`). The `Display` text is
 /// shown to the ISV as is, so it names every offending item.
@@ -94,11 +96,21 @@ pub(crate) struct Shape {
 
 const WASM_PAGE: u64 = 64 * 1024;
 
+/// Parser and compiler messages sometimes span lines; the ISV sees one line.
+pub(crate) fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Parse `wasm` without compiling it and apply the ABI's structural rules.
 pub(crate) fn inspect(wasm: &[u8], memory_limit: u64) -> Result<Shape, Rejection> {
     let malformed = |e: wasmparser::BinaryReaderError| Rejection::Malformed {
-        reason: e.to_string(),
+        reason: one_line(&e.to_string()),
     };
+    if !wasm.starts_with(b"\0asm") {
+        return Err(Rejection::Malformed {
+            reason: "not a WebAssembly binary (no \\0asm header)".into(),
+        });
+    }
     let mut shape = Shape::default();
     let mut forbidden = Vec::new();
     let mut memories = Vec::new();

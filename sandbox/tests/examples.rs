@@ -124,7 +124,7 @@ fn two_runs_of_the_same_request_give_identical_output_and_instruction_counts() {
     let request = RunRequest {
         input: json!({"months": 24}),
         context: RunContext {
-            subject: "330106199001011235".into(),
+            subject: "33010619900101123X".into(),
             locale: "zh-CN".into(),
             now: "2026-07-01T09:00:00+08:00".into(),
         },
@@ -174,7 +174,7 @@ fn a_query_on_a_dataset_the_contract_does_not_grant_is_refused_and_recorded() {
     let request = RunRequest {
         input: json!({}),
         context: RunContext {
-            subject: "330106199001011235".into(),
+            subject: "33010619900101123X".into(),
             locale: "zh-CN".into(),
             now: "2026-07-01T09:00:00+08:00".into(),
         },
@@ -192,4 +192,132 @@ fn a_query_on_a_dataset_the_contract_does_not_grant_is_refused_and_recorded() {
     assert_eq!(outcome.queries[0].status, QueryStatus::NotPermitted);
     assert_eq!(outcome.queries[0].code, sandbox::host::QUERY_NOT_PERMITTED);
     assert!(outcome.stderr.contains("code -1"), "{}", outcome.stderr);
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("readable").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn a_restarted_worker_runs_a_version_by_sha256_from_the_disk_cache_even_if_artefacts_are_stale() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let config = SandboxConfig {
+        cache_dir: Some(cache.path().to_owned()),
+        ..SandboxConfig::default()
+    };
+    let data = Arc::new(suite("social-insurance").datasets);
+    let request = RunRequest {
+        input: json!({"months": 12}),
+        context: RunContext {
+            subject: "33010619900101123X".into(),
+            locale: "zh-CN".into(),
+            now: "2026-07-01T09:00:00+08:00".into(),
+        },
+        seed: 3,
+    };
+    let sha256 = {
+        let first = Sandbox::new(config.clone()).expect("sandbox");
+        let info = first
+            .validate(&wasm("si_lookup"), &Limits::default())
+            .expect("valid");
+        info.sha256
+    };
+    let compiled = files_under(&cache.path().join("compiled"));
+    assert!(!compiled.is_empty(), "wasmtime wrote a compiled artefact");
+
+    let restarted = Sandbox::new(config.clone()).expect("sandbox");
+    assert!(restarted.has_module(&sha256));
+    let fresh = restarted.run(
+        ModuleRef::Sha256(&sha256),
+        &request,
+        data.clone(),
+        &Limits::default(),
+    );
+    assert_eq!(fresh.verdict, Verdict::Accepted, "{fresh:#?}");
+
+    // What an engine upgrade looks like to the cache: artefacts that cannot be loaded. They
+    // must be ignored and the module recompiled, not trusted and not fatal.
+    for file in files_under(&cache.path().join("compiled")) {
+        std::fs::write(&file, b"stale artefact from another engine").expect("overwrite");
+    }
+    let upgraded = Sandbox::new(config).expect("sandbox");
+    let again = upgraded.run(
+        ModuleRef::Sha256(&sha256),
+        &request,
+        data,
+        &Limits::default(),
+    );
+    assert_eq!(again.verdict, Verdict::Accepted, "{again:#?}");
+    assert_eq!(again.output, fresh.output);
+    assert_eq!(again.instructions, fresh.instructions);
+
+    let unknown = upgraded.run(
+        ModuleRef::Sha256(&"0".repeat(64)),
+        &request,
+        Arc::new(MemoryDatasets::new()),
+        &Limits::default(),
+    );
+    assert_eq!(unknown.verdict, Verdict::InternalError);
+}
+
+#[test]
+fn run_async_runs_on_a_blocking_thread_under_the_concurrency_bound() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sandbox = Sandbox::new(SandboxConfig {
+        max_concurrent_runs: 1,
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox");
+    let info = sandbox
+        .validate(&wasm("si_lookup"), &Limits::default())
+        .expect("valid");
+    let data: Arc<MemoryDatasets> = Arc::new(suite("social-insurance").datasets);
+    let request = RunRequest {
+        input: json!({"months": 6}),
+        context: RunContext {
+            subject: "33020319881215456X".into(),
+            locale: "zh-CN".into(),
+            now: "2026-07-01T09:00:00+08:00".into(),
+        },
+        seed: 9,
+    };
+    let outcomes = runtime.block_on(async {
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let sandbox = sandbox.clone();
+                let (sha256, request, data) = (info.sha256.clone(), request.clone(), data.clone());
+                tokio::spawn(async move {
+                    sandbox
+                        .run_async(sha256, request, data, Limits::default())
+                        .await
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.expect("task completes"));
+        }
+        outcomes
+    });
+    for outcome in &outcomes {
+        assert_eq!(outcome.verdict, Verdict::Accepted, "{outcome:#?}");
+        assert_eq!(outcome.output, outcomes[0].output);
+    }
+    assert_eq!(
+        outcomes[0].output.as_ref().map(|o| o["name"].clone()),
+        Some(json!("李娜"))
+    );
 }
