@@ -1,1 +1,34 @@
-fn main() {}
+//! `cargo run --release -p bench -- <benchmark>`: each benchmark measures itself against a
+//! baseline in the same run, prints human lines with ratios, and ends with one JSON line.
+
+mod sandbox;
+
+use std::process::ExitCode;
+
+const BENCHMARKS: &[(&str, &str)] = &[(
+    "sandbox",
+    "invocations of the example service app: in-process vs process-per-run vs raw wasmtime",
+)];
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let name = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    let result = match name.as_str() {
+        "sandbox" => sandbox::run(&rest),
+        _ => {
+            eprintln!("usage: bench <benchmark> [options]\n\nbenchmarks:");
+            for (name, what) in BENCHMARKS {
+                eprintln!("  {name:10} {what}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench {name} failed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
