@@ -192,10 +192,18 @@ mod tests {
     #[test]
     fn an_order_opens_once_and_its_contract_freezes() {
         assert!(OrderStatus::Draft.contract_editable());
-        assert_eq!(OrderStatus::Draft.move_to(OrderStatus::Open), Ok(OrderStatus::Open));
+        assert_eq!(
+            OrderStatus::Draft.move_to(OrderStatus::Open),
+            Ok(OrderStatus::Open)
+        );
         assert!(!OrderStatus::Open.contract_editable());
-        let err = OrderStatus::Cancelled.move_to(OrderStatus::Open).unwrap_err();
-        assert_eq!(err.to_string(), "cannot move order from `cancelled` to `open`");
+        let err = OrderStatus::Cancelled
+            .move_to(OrderStatus::Open)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot move order from `cancelled` to `open`"
+        );
         assert!(!OrderStatus::Closed.can_move_to(OrderStatus::Open));
     }
 

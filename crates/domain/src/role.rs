@@ -76,14 +76,20 @@ mod tests {
     fn every_role_round_trips_through_its_name() {
         for r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
-            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.as_str())
+            );
         }
         assert!("root".parse::<Role>().is_err());
     }
 
     #[test]
     fn only_citizens_and_isvs_register_themselves() {
-        let own: Vec<_> = Role::ALL.into_iter().filter(|r| r.self_registrable()).collect();
+        let own: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.self_registrable())
+            .collect();
         assert_eq!(own, vec![Role::Citizen, Role::Isv]);
     }
 }

@@ -78,7 +78,10 @@ mod tests {
     fn verdict_names_match_the_brief_and_round_trip() {
         for v in Verdict::ALL {
             assert_eq!(v.as_str().parse::<Verdict>().unwrap(), v);
-            assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{}\"", v.as_str()));
+            assert_eq!(
+                serde_json::to_string(&v).unwrap(),
+                format!("\"{}\"", v.as_str())
+            );
         }
         assert_eq!(Verdict::TimeLimitExceeded.as_str(), "time_limit_exceeded");
     }
