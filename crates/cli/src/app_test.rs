@@ -63,7 +63,11 @@ pub fn run(args: AppTestArgs) -> anyhow::Result<ExitCode> {
     })?;
     bar.finish_and_clear();
 
-    let report = if args.isv_view { report.isv_view() } else { report };
+    let report = if args.isv_view {
+        report.isv_view()
+    } else {
+        report
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -79,7 +83,10 @@ pub fn run(args: AppTestArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn metric(value: Option<u64>, scale: f64, digits: usize) -> String {
-    value.map_or_else(|| "-".into(), |v| format!("{:.*}", digits, v as f64 / scale))
+    value.map_or_else(
+        || "-".into(),
+        |v| format!("{:.*}", digits, v as f64 / scale),
+    )
 }
 
 fn print_table(report: &TestReport, verbose: bool) {
