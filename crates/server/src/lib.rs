@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod appdata;
 pub mod auth;
 pub mod config;
 pub mod csrf;

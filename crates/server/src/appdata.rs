@@ -1,0 +1,215 @@
+//! What a run of an app needs from the database: the order's contract, the
+//! datasets it grants, and the version's module. Shared by test runs (the
+//! pipeline) and citizens' invocations (the market).
+//!
+//! Datasets are cached per order in this process. Every lookup re-reads a
+//! small fingerprint (each dataset's id and version, and the contract's
+//! grants), so a replaced dataset or another node's change is seen on the
+//! next run without any cross-node signalling; only the records themselves
+//! are cached.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use sandbox::{Contract, MemoryDatasets};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use store::entity::{dataset_records, datasets, module_blobs, orders, versions};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Orders whose datasets stay cached; beyond this the cache is cleared
+/// wholesale (a demo has four orders, a province a few hundred).
+const MAX_CACHED_ORDERS: usize = 512;
+
+/// Records read per query when loading a dataset, to bound memory per row set.
+const RECORD_BATCH: u64 = 5_000;
+
+/// Identifies the data an order's cache entry was built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint {
+    /// (dataset id, version) of every dataset of the order, by id.
+    datasets: Vec<(i64, i32)>,
+    grants: Vec<String>,
+}
+
+struct Cached {
+    fingerprint: Fingerprint,
+    data: Arc<MemoryDatasets>,
+}
+
+static CACHE: LazyLock<Mutex<HashMap<i64, Cached>>> = LazyLock::new(Default::default);
+
+/// The contract stored with an order (`orders.contract`, the format of a
+/// suite directory's `contract.json`), with its threshold taken from the
+/// order's `pass_threshold_bp`.
+pub fn contract_of(order: &orders::Model) -> Result<Contract, ApiError> {
+    let mut contract: Contract = serde_json::from_value(order.contract.clone()).map_err(|e| {
+        ApiError::internal(anyhow::anyhow!(
+            "order {} has an unreadable contract: {e}",
+            order.id
+        ))
+    })?;
+    // Whole percent is what the evaluator takes; basis points round down so
+    // the bar is never higher than the department set it.
+    contract.threshold_percent = u8::try_from((order.pass_threshold_bp / 100).clamp(0, 100))
+        .expect("clamped to 0..=100");
+    Ok(contract)
+}
+
+/// The contract of order `order_id` (404 when there is no such order).
+pub async fn contract_for_order(db: &store::Db, order_id: i64) -> Result<Contract, ApiError> {
+    let order = orders::Entity::find_by_id(order_id)
+        .one(db.conn())
+        .await?
+        .ok_or_else(|| ApiError::not_found("订单 / order"))?;
+    contract_of(&order)
+}
+
+/// The datasets an app of order `order_id` may query: the current version
+/// of each of the order's datasets, granted as its contract says.
+pub async fn datasets_for_order(
+    db: &store::Db,
+    order_id: i64,
+) -> Result<Arc<MemoryDatasets>, ApiError> {
+    let contract = contract_for_order(db, order_id).await?;
+    let rows: Vec<(i64, i32, String)> = datasets::Entity::find()
+        .select_only()
+        .column(datasets::Column::Id)
+        .column(datasets::Column::Version)
+        .column(datasets::Column::Name)
+        .filter(datasets::Column::OrderId.eq(order_id))
+        .order_by_asc(datasets::Column::Id)
+        .into_tuple()
+        .all(db.conn())
+        .await?;
+    let mut grants = contract.datasets.clone();
+    grants.sort();
+    let fingerprint = Fingerprint {
+        datasets: rows.iter().map(|(id, v, _)| (*id, *v)).collect(),
+        grants,
+    };
+    if let Some(hit) = lock().get(&order_id)
+        && hit.fingerprint == fingerprint
+    {
+        return Ok(Arc::clone(&hit.data));
+    }
+
+    let mut data = MemoryDatasets::new();
+    for (dataset_id, _, name) in &rows {
+        let mut records = Vec::new();
+        let mut after = 0i64;
+        loop {
+            let batch: Vec<(i64, String, serde_json::Value)> = dataset_records::Entity::find()
+                .select_only()
+                .column(dataset_records::Column::Id)
+                .column(dataset_records::Column::Key)
+                .column(dataset_records::Column::Record)
+                .filter(dataset_records::Column::DatasetId.eq(*dataset_id))
+                .filter(dataset_records::Column::Id.gt(after))
+                .order_by_asc(dataset_records::Column::Id)
+                .limit(RECORD_BATCH)
+                .into_tuple()
+                .all(db.conn())
+                .await?;
+            let Some(last) = batch.last() else { break };
+            after = last.0;
+            let full = batch.len() as u64 == RECORD_BATCH;
+            records.extend(batch.into_iter().map(|(_, k, r)| (k, r)));
+            if !full {
+                break;
+            }
+        }
+        data.insert_dataset(name.clone(), records);
+    }
+    data.set_grants(contract.datasets.iter().cloned());
+    let data = Arc::new(data);
+    let mut cache = lock();
+    if cache.len() >= MAX_CACHED_ORDERS {
+        cache.clear();
+    }
+    cache.insert(
+        order_id,
+        Cached {
+            fingerprint,
+            data: Arc::clone(&data),
+        },
+    );
+    Ok(data)
+}
+
+/// Drops the cached datasets of an order at once (the fingerprint would
+/// catch the change on the next lookup anyway; this frees the memory).
+pub fn invalidate_order(order_id: i64) {
+    lock().remove(&order_id);
+}
+
+fn lock() -> std::sync::MutexGuard<'static, HashMap<i64, Cached>> {
+    // A panic while holding the lock leaves a map that is still valid.
+    CACHE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A version's module: its content address and bytes.
+#[derive(Debug, Clone)]
+pub struct VersionModule {
+    pub sha256: String,
+    pub bytes: Arc<[u8]>,
+}
+
+/// The module of version `version_id`, read from the database.
+pub async fn module_for_version(
+    db: &store::Db,
+    version_id: i64,
+) -> Result<VersionModule, ApiError> {
+    let version = versions::Entity::find_by_id(version_id)
+        .one(db.conn())
+        .await?
+        .ok_or_else(|| ApiError::not_found("版本 / version"))?;
+    let blob = module_blobs::Entity::find_by_id(version.sha256.clone())
+        .one(db.conn())
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "version {version_id} names module {} which is not stored",
+                version.sha256
+            ))
+        })?;
+    Ok(VersionModule {
+        sha256: blob.sha256,
+        bytes: blob.bytes.into(),
+    })
+}
+
+/// The sha256 of version `version_id`'s module, made ready in this process's
+/// sandbox so that `state.sandbox.run_async(sha256, …)` finds it: the bytes
+/// are read from the database only when neither the memory nor the disk
+/// cache holds the module (a fresh node, a cleared cache).
+pub async fn prepared_module(
+    state: &AppState,
+    version_id: i64,
+    limits: &sandbox::Limits,
+) -> Result<String, ApiError> {
+    let sha256: Option<String> = versions::Entity::find_by_id(version_id)
+        .select_only()
+        .column(versions::Column::Sha256)
+        .into_tuple()
+        .one(state.db.conn())
+        .await?;
+    let sha256 = sha256.ok_or_else(|| ApiError::not_found("版本 / version"))?;
+    if state.sandbox.has_module(&sha256) {
+        return Ok(sha256);
+    }
+    let module = module_for_version(&state.db, version_id).await?;
+    let sandbox = state.sandbox.clone();
+    let limits = limits.clone();
+    let bytes = Arc::clone(&module.bytes);
+    tokio::task::spawn_blocking(move || sandbox.validate(&bytes, &limits))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|r| {
+            ApiError::internal(anyhow::anyhow!(
+                "stored module of version {version_id} no longer validates: {r}"
+            ))
+        })?;
+    Ok(module.sha256)
+}
