@@ -453,10 +453,7 @@ impl Sandbox {
         // Only hex names reach the filesystem: a sha from a request cannot walk the tree.
         let is_hex = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
         let dir = self.inner.config.cache_dir.as_ref()?;
-        is_hex.then(|| {
-            dir.join("modules")
-                .join(format!("{}.wasm", sha256.to_ascii_lowercase()))
-        })
+        is_hex.then(|| cached_module_path(dir, &sha256.to_ascii_lowercase()))
     }
 
     /// Keep the module bytes on disk so a restarted worker can run a version by sha256.
@@ -816,7 +813,8 @@ fn parse_single_json(stdout: &[u8]) -> Result<serde_json::Value, String> {
     serde_json::from_str(text.trim()).map_err(|e| format!("stdout is not one JSON value: {e}"))
 }
 
-/// Keep the cache directory's layout in one place for tools that read it (the bench helper).
+/// Where a module's bytes live in a cache directory (`<cache_dir>/modules/<sha256>.wasm`), for
+/// tools that inspect the cache.
 pub fn cached_module_path(cache_dir: &Path, sha256: &str) -> PathBuf {
     cache_dir.join("modules").join(format!("{sha256}.wasm"))
 }
