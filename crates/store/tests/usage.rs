@@ -254,3 +254,70 @@ async fn bulk_insert_inside_a_rolled_back_transaction_leaves_nothing() {
     let conn = test_db.db().conn();
     assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn load_writes_every_row_with_awkward_keys_intact() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+    let mut events: Vec<_> = (0..3_000)
+        .map(|n| event(&f, Some(&format!("load-{n}")), n % 2 == 0))
+        .collect();
+    events.push(event(
+        &f,
+        Some("with \"quotes\", commas\nand a newline"),
+        true,
+    ));
+    events.push(event(&f, Some(""), true));
+    events.push(event(&f, None, false));
+    assert_eq!(usage::load(test_db.db(), events).await.unwrap(), 3_003);
+    assert_eq!(
+        invocations::Entity::find().count(conn).await.unwrap(),
+        3_003
+    );
+
+    let again = usage::record(
+        conn,
+        event(&f, Some("with \"quotes\", commas\nand a newline"), true),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(again, Recorded::Duplicate(_)));
+    let empty_key = usage::record(conn, event(&f, Some(""), true))
+        .await
+        .unwrap();
+    assert!(
+        matches!(empty_key, Recorded::Duplicate(_)),
+        "empty key was stored as NULL"
+    );
+    let stored = invocations::Entity::find_by_id(again.id())
+        .one(conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.period, "2026Q4");
+    assert!(stored.success);
+    assert!(!stored.invalid);
+}
+
+#[tokio::test]
+async fn load_with_a_duplicate_key_writes_nothing() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let mut events: Vec<_> = (0..100)
+        .map(|n| event(&f, Some(&format!("k-{n}")), true))
+        .collect();
+    events.push(event(&f, Some("k-3"), true));
+    let err = usage::load(test_db.db(), events).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            store::StoreError::Conflict {
+                what: "idempotency_key"
+            }
+        ),
+        "{err:?}"
+    );
+    let conn = test_db.db().conn();
+    assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 0);
+}
