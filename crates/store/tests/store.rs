@@ -713,3 +713,36 @@ async fn concurrent_write_transactions_that_read_first_all_commit() {
     let result = audit::verify(conn).await.unwrap();
     assert!(result.ok && result.entries == 20, "{result:?}");
 }
+
+#[tokio::test]
+async fn each_test_database_is_fresh_separate_and_gone_when_dropped() {
+    let a = TestDb::new().await;
+    let b = TestDb::new().await;
+    assert_ne!(a.url(), b.url());
+    users::create(a.db().conn(), citizen("only-in-a@example.cn"))
+        .await
+        .unwrap();
+    assert!(
+        users::find_by_email(b.db().conn(), "only-in-a@example.cn")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The URL is what a server under test connects to: the same database.
+    let via_url = store::connect(a.url()).await.unwrap();
+    assert!(
+        users::find_by_email(via_url.conn(), "only-in-a@example.cn")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    via_url.close().await.unwrap();
+
+    let url = a.url().to_owned();
+    drop(a);
+    assert!(
+        store::connect(&url).await.is_err(),
+        "{url} outlived its TestDb"
+    );
+}
