@@ -405,6 +405,9 @@ impl Sandbox {
             return Ok(hit);
         }
         let shape = validate::inspect(wasm, limits.memory_bytes)?;
+        // Compiling takes the cores a run would, so it waits for a slot like a run: a burst of
+        // uploads queues instead of starving citizens' requests.
+        let permit = self.inner.permits.acquire();
         let module =
             Module::from_binary(&self.inner.engine, wasm).map_err(|e| Rejection::Malformed {
                 reason: validate::one_line(&format!("{e:#}")),
@@ -416,6 +419,7 @@ impl Sandbox {
             .map_err(|e| Rejection::Link {
                 reason: validate::one_line(&format!("{e:#}")),
             })?;
+        drop(permit);
         let compiled = Arc::new(Compiled {
             info: ModuleInfo {
                 sha256,
