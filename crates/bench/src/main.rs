@@ -16,6 +16,9 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match name.as_str() {
         "sandbox" => sandbox::run(&rest),
+        // Internal: the process-per-run baseline of `sandbox` spawns this binary once per
+        // invocation.
+        "sandbox-once" => sandbox::once(&rest),
         _ => {
             eprintln!("usage: bench <benchmark> [options]\n\nbenchmarks:");
             for (name, what) in BENCHMARKS {

@@ -2,8 +2,8 @@
 //! measured three ways in the same run:
 //!
 //! - **in-process**: `Sandbox::run` by sha256 on a warm sandbox (what the server does);
-//! - **process-per-run**: spawn `sandbox-once` per invocation, which loads the module from the
-//!   on-disk cache (what a naive platform does);
+//! - **process-per-run**: spawn `bench sandbox-once` per invocation, which loads the module from
+//!   the on-disk cache (what a naive platform does);
 //! - **raw floor**: wasmtime with `InstancePre` and the pooling allocator, WASI on in-memory
 //!   pipes and a trivial `gov.query`, no limits, no verdict, no records (the least any
 //!   wasmtime-based host can do per invocation).
@@ -247,18 +247,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         Ok(())
     })?;
 
-    // Process per run: the helper binary sits next to this one.
-    let helper = std::env::current_exe()?
-        .parent()
-        .context("bench binary has a directory")?
-        .join("sandbox-once");
-    ensure!(
-        helper.exists(),
-        "{} is missing: build it with `cargo build --release -p bench`",
-        helper.display()
-    );
+    // Process per run: this very binary, `bench sandbox-once ...`, once per invocation.
+    let helper = std::env::current_exe()?;
     let spawn = || -> anyhow::Result<()> {
         let out = Command::new(&helper)
+            .arg("sandbox-once")
             .arg(cache.path())
             .arg(&info.sha256)
             .arg(&datasets_dir)
@@ -301,5 +294,42 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "vs_raw_floor": vs_floor,
     });
     println!("{json}");
+    Ok(())
+}
+
+/// `bench sandbox-once CACHE_DIR SHA256 DATASETS_DIR SUBJECT`: one invocation per process, as a
+/// naive platform would do it: start, open the module cache, load the module by sha256
+/// (wasmtime's on-disk compiled cache makes this a deserialisation, not a compile), load the
+/// datasets, run once, print the outcome as JSON, exit.
+pub fn once(args: &[String]) -> anyhow::Result<()> {
+    let [cache_dir, sha256, datasets_dir, subject] = args else {
+        bail!("usage: bench sandbox-once CACHE_DIR SHA256 DATASETS_DIR SUBJECT");
+    };
+    let sandbox = Sandbox::new(SandboxConfig {
+        cache_dir: Some(PathBuf::from(cache_dir)),
+        max_concurrent_runs: 1,
+        ..SandboxConfig::default()
+    })?;
+    let mut data = MemoryDatasets::load_dir(datasets_dir.as_ref()).context("datasets")?;
+    data.grant("social_insurance");
+    let request = RunRequest {
+        context: RunContext {
+            subject: subject.clone(),
+            ..request().context
+        },
+        ..request()
+    };
+    let outcome = sandbox.run(
+        ModuleRef::Sha256(sha256),
+        &request,
+        Arc::new(data),
+        &Limits::default(),
+    );
+    println!("{}", serde_json::to_string(&outcome)?);
+    ensure!(
+        outcome.verdict == Verdict::Accepted,
+        "run failed: {:?}",
+        outcome.detail
+    );
     Ok(())
 }
