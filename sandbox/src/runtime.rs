@@ -150,8 +150,12 @@ pub struct RunOutcome {
     pub peak_memory_bytes: u64,
     /// Wall time of instantiation and `_start`, in microseconds.
     pub wall_time_us: u64,
-    /// Every `gov.query` call, in order.
+    /// Every `gov.query` call, in order (calls past the quota: the first few, then only
+    /// counted in `queries_refused`, so a guest cannot grow the record without bound).
     pub queries: Vec<QueryRecord>,
+    /// Calls refused because the quota was used up.
+    #[serde(default)]
+    pub queries_refused: u32,
     /// stdout, lossy UTF-8, at most the stdout limit.
     pub stdout: String,
     /// Whether stdout went over its limit (and was cut).
@@ -173,6 +177,7 @@ impl RunOutcome {
             peak_memory_bytes: 0,
             wall_time_us: 0,
             queries: Vec::new(),
+            queries_refused: 0,
             stdout: String::new(),
             stdout_truncated: false,
             stderr: String::new(),
@@ -640,6 +645,7 @@ impl Sandbox {
             peak_memory_bytes: state.limiter.peak as u64,
             wall_time_us,
             queries: state.gov.log,
+            queries_refused: state.gov.refused,
             stdout: String::from_utf8_lossy(&out[..out.len().min(stdout_cap)]).into_owned(),
             stdout_truncated,
             stderr: String::from_utf8_lossy(&err[..err.len().min(stderr_cap)]).into_owned(),

@@ -300,6 +300,7 @@ fn queries_beyond_the_quota_are_refused_and_the_record_stays_bounded() {
         .filter(|q| q.status != QueryStatus::QuotaExceeded)
         .count();
     assert_eq!(found, 3);
+    assert_eq!(outcome.queries_refused, 10_000 - 3);
     assert!(outcome.queries.len() < 20, "{}", outcome.queries.len());
 }
 
