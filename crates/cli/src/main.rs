@@ -1,5 +1,7 @@
 //! `govmarket`: the one binary. See `govmarket --help`.
 
+mod app_test;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +56,17 @@ enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Tools for vendors (ISVs).
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Black-box test a module against a suite directory, exactly as the platform does.
+    Test(app_test::AppTestArgs),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +111,19 @@ enum DemoCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    // The ISV's local check needs no database and no async runtime.
+    if let Command::App {
+        command: AppCommand::Test(args),
+    } = cli.command
+    {
+        return match app_test::run(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -207,13 +233,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+        Command::App { .. } => unreachable!("handled before the runtime starts"),
         Command::Demo {
             command: DemoCommand::Seed,
         } => {
             let config = Config::load(cli.config.as_deref(), overrides(None))?;
             let state = AppState::build(config).await?;
             let report = demo::seed_all(&state).await.map_err(api_err)?;
-            println!("demo seeded: {} accounts created ({report:?})", report.accounts);
+            println!(
+                "demo seeded: {} accounts created ({report:?})",
+                report.accounts
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
