@@ -3,4 +3,6 @@
 
 mod auth;
 mod bad_input;
+mod market;
+mod ratings;
 mod web;

@@ -73,7 +73,10 @@ pub struct TantivySearch {
 struct Inner {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// Opened on the first write: tantivy allows one writer per index
+    /// directory, and commands that only read (or never search) must not
+    /// fail because a server holds it.
+    writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
     analyzer: TextAnalyzer,
 }
@@ -104,7 +107,6 @@ impl TantivySearch {
             .filter(LowerCaser)
             .build();
         index.tokenizers().register(TOKENIZER, analyzer.clone());
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
         // Reloaded explicitly after each commit, so a change is visible to
         // the very next query (the web page after a publish shows it).
         let reader = index
@@ -115,7 +117,7 @@ impl TantivySearch {
             inner: Arc::new(Inner {
                 index,
                 reader,
-                writer: Mutex::new(writer),
+                writer: Mutex::new(None),
                 fields,
                 analyzer,
             }),
@@ -132,11 +134,15 @@ impl TantivySearch {
         tokio::task::spawn_blocking(move || {
             // A panic while holding the lock leaves a writer whose pending
             // operations we discard below; the index itself stays valid.
-            let mut writer = inner
+            let mut guard = inner
                 .writer
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Err(e) = f(&writer, &inner.fields) {
+            let writer = match guard.as_mut() {
+                Some(w) => w,
+                None => guard.insert(inner.index.writer_with_num_threads(1, WRITER_MEMORY)?),
+            };
+            if let Err(e) = f(writer, &inner.fields) {
                 writer.rollback()?;
                 return Err(e);
             }

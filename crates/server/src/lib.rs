@@ -11,7 +11,9 @@ pub mod demo;
 pub mod error;
 pub mod i18n;
 pub mod openapi;
+pub mod ratelimit;
 pub mod state;
+pub mod usage;
 pub mod web;
 
 use std::time::Duration;
@@ -131,9 +133,15 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     println!("govmarket is listening on http://{local}/");
     tracing::info!(%local, "listening");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let usage = state.usage.clone();
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    // Requests have finished; write the usage events still queued.
+    usage.shutdown().await;
     Ok(())
 }
 

@@ -28,6 +28,10 @@ fn modules() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         api::auth::AuthApi::openapi(),
         api::audit::AuditApi::openapi(),
+        api::market::MarketApi::openapi(),
+        api::invoke::InvokeApi::openapi(),
+        api::ratings::RatingsApi::openapi(),
+        api::public_apps::PublicAppsApi::openapi(),
     ]
 }
 

@@ -20,6 +20,12 @@ pub struct AppState {
     /// The one wasm runtime of this process: its engine, module cache and
     /// concurrency bound are shared by test runs and citizens' invocations.
     pub sandbox: sandbox::Sandbox,
+    /// Orders and apps, for the market (tantivy in the data dir, or Meilisearch).
+    pub search: Arc<dyn search::Search>,
+    /// Usage events, written in batches; drained on shutdown.
+    pub usage: crate::usage::UsageRecorder,
+    /// Per-citizen and per-address limits on invoking and rating.
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 impl AppState {
@@ -53,7 +59,11 @@ impl AppState {
             ..Default::default()
         })
         .context("cannot start the wasm sandbox")?;
+        let search = crate::api::market::open_search(&config.data_dir)?;
         Ok(AppState {
+            usage: crate::usage::UsageRecorder::new(db.clone()),
+            rate_limits: crate::ratelimit::RateLimits::from_env(),
+            search,
             db,
             config: Arc::new(config),
             keys,

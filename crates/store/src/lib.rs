@@ -38,7 +38,9 @@ pub mod audit;
 pub mod entity;
 mod error;
 pub mod jobs;
+pub mod market;
 pub mod orgs;
+pub mod ratings;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod usage;

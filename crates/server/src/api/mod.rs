@@ -3,6 +3,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod invoke;
+pub mod market;
+pub mod public_apps;
+pub mod ratings;
 
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
@@ -49,6 +53,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(audit::router())
+        .merge(market::router())
+        .merge(invoke::router())
+        .merge(ratings::router())
+        .merge(public_apps::router())
         .route("/openapi.json", get(crate::openapi::document))
 }
 

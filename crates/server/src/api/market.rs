@@ -1,0 +1,429 @@
+//! The market: listings of published apps, compared side by side, found by
+//! search; and the glue that keeps the search index in step with the
+//! database (`index_app`, `index_order`, `reindex`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use domain::{Period, RatingParams, StarHistogram};
+use serde::{Deserialize, Serialize};
+use store::market::{Listing, ListingFilter};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(market),
+    tags((name = "market", description = "Published apps, compared; search; public statistics"))
+)]
+pub struct MarketApi;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/market", get(market))
+}
+
+/// Opens the search engine: Meilisearch when `MEILI_URL` is set (with
+/// `MEILI_API_KEY`, index `MEILI_INDEX`, default `govmarket`), otherwise the
+/// embedded tantivy index in `<data_dir>/search`.
+pub fn open_search(data_dir: &Path) -> anyhow::Result<Arc<dyn search::Search>> {
+    if let Ok(url) = std::env::var("MEILI_URL")
+        && !url.trim().is_empty()
+    {
+        let key = std::env::var("MEILI_API_KEY").ok();
+        let index = std::env::var("MEILI_INDEX").unwrap_or_else(|_| "govmarket".into());
+        return Ok(Arc::new(search::MeiliSearch::new(
+            url.trim(),
+            key.as_deref(),
+            &index,
+        )?));
+    }
+    let dir = data_dir.join("search");
+    Ok(Arc::new(search::TantivySearch::open(&dir).map_err(
+        |e| anyhow::anyhow!("cannot open the search index in {}: {e}", dir.display()),
+    )?))
+}
+
+/// The period now, in the platform time zone, e.g. `2026Q3`.
+pub fn current_period() -> String {
+    Period::containing(&Utc::now(), domain::PLATFORM_TZ)
+        .map(|p| p.to_string())
+        // Only years outside the supported range fail; not reachable from the clock.
+        .unwrap_or_default()
+}
+
+/// Ratings of a listing: histogram, count, Bayesian rating.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RatingSummary {
+    /// Bayesian rating `(C*m + sum) / (C + n)`, two decimals, e.g. "3.85".
+    pub bayesian: String,
+    /// Plain mean, two decimals; absent without ratings.
+    pub mean: Option<String>,
+    pub count: u64,
+    /// Ratings per star, one star first.
+    pub histogram: [u64; 5],
+}
+
+impl RatingSummary {
+    pub fn of(counts: [u64; 5]) -> RatingSummary {
+        let h = StarHistogram::from_counts(counts);
+        RatingSummary {
+            bayesian: h.bayesian(&RatingParams::default()).to_decimal_string(2),
+            mean: h.mean().map(|m| m.to_decimal_string(2)),
+            count: h.n(),
+            histogram: counts,
+        }
+    }
+}
+
+fn bayesian(counts: [u64; 5]) -> domain::Ratio {
+    StarHistogram::from_counts(counts).bayesian(&RatingParams::default())
+}
+
+/// Whole stars of the Bayesian rating (1–5), the search rating facet.
+pub fn rating_floor(counts: [u64; 5]) -> u8 {
+    let floor = bayesian(counts).floor();
+    u8::try_from(floor).unwrap_or(1).clamp(1, 5)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Reward {
+    pub period: String,
+    /// 1, 2 or 3.
+    pub rank: i32,
+}
+
+/// One app in the market.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MarketItem {
+    pub app_id: i64,
+    pub order_id: i64,
+    pub version_id: i64,
+    pub app_name: String,
+    pub isv: String,
+    pub order_title: String,
+    pub category: String,
+    pub department: String,
+    pub version_number: i32,
+    /// Share of test cases passed by the published version, basis points.
+    pub test_score_bp: Option<i32>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub rating: RatingSummary,
+    /// Distinct citizens who used it successfully this period.
+    pub users_this_period: u64,
+    pub rewards: Vec<Reward>,
+}
+
+impl From<&Listing> for MarketItem {
+    fn from(l: &Listing) -> Self {
+        MarketItem {
+            app_id: l.app_id,
+            order_id: l.order_id,
+            version_id: l.version_id,
+            app_name: l.app_name.clone(),
+            isv: l.isv_name.clone(),
+            order_title: l.order_title.clone(),
+            category: l.category.clone(),
+            department: l.department_name.clone(),
+            version_number: l.version_number,
+            test_score_bp: l.test_score_bp,
+            published_at: l.published_at,
+            updated_at: l.updated_at,
+            rating: RatingSummary::of(l.star_counts),
+            users_this_period: l.users_this_period,
+            rewards: l
+                .rewards
+                .iter()
+                .map(|(period, rank)| Reward {
+                    period: period.clone(),
+                    rank: *rank,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Bayesian rating, best first (the default).
+    #[default]
+    Rating,
+    /// Users this period, most first.
+    Users,
+    /// Newest publication first.
+    New,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MarketQuery {
+    /// Only apps of this order (one service's competing apps).
+    pub order: Option<i64>,
+    /// Free text (Chinese or English) over app, order, ISV and department.
+    pub q: Option<String>,
+    pub sort: Option<Sort>,
+    pub category: Option<String>,
+    pub department: Option<String>,
+    /// Only apps rated at least this many whole stars (Bayesian).
+    pub min_rating: Option<u8>,
+    /// The `next` of the previous page.
+    pub cursor: Option<u64>,
+    /// At most 100; default 50.
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct MarketFacets {
+    pub category: Vec<FacetCount>,
+    pub department: Vec<FacetCount>,
+    /// Whole stars ("5", "4", …) and how many apps have that rating.
+    pub rating: Vec<FacetCount>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MarketPage {
+    pub items: Vec<MarketItem>,
+    pub next: Option<u64>,
+    pub total: u64,
+    pub facets: MarketFacets,
+}
+
+/// Apps a market query selects, sorted, with facets: shared by the API and
+/// the web pages.
+pub async fn select(state: &AppState, q: &MarketQuery) -> ApiResult<MarketPage> {
+    let text = q.q.as_deref().map(str::trim).unwrap_or("");
+    if text.chars().count() > 200 {
+        return Err(ApiError::invalid_field("q", "搜索词过长 / query too long"));
+    }
+    let searched = !text.is_empty()
+        || q.category.is_some()
+        || q.department.is_some()
+        || q.min_rating.is_some();
+    let mut facets = MarketFacets::default();
+    let filter = if searched {
+        let found = state
+            .search
+            .query(&search::Query {
+                text: text.to_owned(),
+                kind: Some(search::Kind::App),
+                order_id: q.order,
+                category: q.category.clone(),
+                department: q.department.clone(),
+                min_rating: q.min_rating,
+                offset: 0,
+                limit: search::MAX_LIMIT,
+            })
+            .await
+            .map_err(ApiError::internal)?;
+        let to_counts = |v: Vec<(String, u64)>| {
+            v.into_iter()
+                .map(|(value, count)| FacetCount { value, count })
+                .collect()
+        };
+        facets.category = to_counts(found.facets.category);
+        facets.department = to_counts(found.facets.department);
+        facets.rating = found
+            .facets
+            .rating
+            .into_iter()
+            .map(|(r, count)| FacetCount {
+                value: r.to_string(),
+                count,
+            })
+            .collect();
+        ListingFilter {
+            order_id: q.order,
+            app_ids: Some(found.hits.iter().map(|h| h.id).collect()),
+        }
+    } else {
+        ListingFilter {
+            order_id: q.order,
+            app_ids: None,
+        }
+    };
+    let mut listings = store::market::listings(state.db.conn(), &filter, &current_period()).await?;
+    if !searched {
+        facets = facets_of(&listings);
+    }
+    match q.sort.unwrap_or_default() {
+        Sort::Rating => listings.sort_by(|a, b| {
+            bayesian(b.star_counts)
+                .cmp(&bayesian(a.star_counts))
+                .then(b.users_this_period.cmp(&a.users_this_period))
+                .then(a.app_id.cmp(&b.app_id))
+        }),
+        Sort::Users => listings.sort_by(|a, b| {
+            b.users_this_period
+                .cmp(&a.users_this_period)
+                .then(a.app_id.cmp(&b.app_id))
+        }),
+        Sort::New => listings.sort_by(|a, b| {
+            b.published_at
+                .cmp(&a.published_at)
+                .then(b.app_id.cmp(&a.app_id))
+        }),
+    }
+    let total = listings.len() as u64;
+    let limit = q.limit.unwrap_or(50).clamp(1, 100);
+    let start = q.cursor.unwrap_or(0).min(total);
+    let end = start.saturating_add(limit).min(total);
+    let items = listings[start as usize..end as usize]
+        .iter()
+        .map(MarketItem::from)
+        .collect();
+    Ok(MarketPage {
+        items,
+        next: (end < total).then_some(end),
+        total,
+        facets,
+    })
+}
+
+fn facets_of(listings: &[Listing]) -> MarketFacets {
+    use std::collections::BTreeMap;
+    let mut cat: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut dep: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut rating: BTreeMap<u8, u64> = BTreeMap::new();
+    for l in listings {
+        *cat.entry(&l.category).or_default() += 1;
+        *dep.entry(&l.department_name).or_default() += 1;
+        *rating.entry(rating_floor(l.star_counts)).or_default() += 1;
+    }
+    let sorted = |m: BTreeMap<&str, u64>| {
+        let mut v: Vec<FacetCount> = m
+            .into_iter()
+            .map(|(k, count)| FacetCount {
+                value: k.to_owned(),
+                count,
+            })
+            .collect();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        v
+    };
+    MarketFacets {
+        category: sorted(cat),
+        department: sorted(dep),
+        rating: rating
+            .into_iter()
+            .rev()
+            .map(|(r, count)| FacetCount {
+                value: r.to_string(),
+                count,
+            })
+            .collect(),
+    }
+}
+
+/// The market: published apps with their public numbers (public).
+#[utoipa::path(get, path = "/api/v1/market", tag = "market",
+    params(MarketQuery),
+    responses((status = 200, body = MarketPage), (status = 422, body = ErrorBody)))]
+pub async fn market(
+    State(state): State<AppState>,
+    Query(q): Query<MarketQuery>,
+) -> ApiResult<Json<MarketPage>> {
+    Ok(Json(select(&state, &q).await?))
+}
+
+fn app_document(l: &Listing) -> search::Document {
+    search::Document {
+        kind: search::Kind::App,
+        id: l.app_id,
+        order_id: l.order_id,
+        title: format!("{} · {}", l.app_name, l.order_title),
+        description: format!("{}\n{}", l.order_description, l.release_notes),
+        category: l.category.clone(),
+        department: l.department_name.clone(),
+        isv: Some(l.isv_name.clone()),
+        tags: l.tags.clone(),
+        rating_floor: Some(rating_floor(l.star_counts)),
+    }
+}
+
+fn order_document(o: store::market::OrderDoc) -> search::Document {
+    search::Document {
+        kind: search::Kind::Order,
+        id: o.id,
+        order_id: o.id,
+        title: o.title,
+        description: o.description,
+        category: o.category,
+        department: o.department_name,
+        isv: None,
+        tags: o.tags,
+        rating_floor: None,
+    }
+}
+
+/// Brings one app's search document up to date: indexed while listed,
+/// removed otherwise. Call after publish, withdraw, suspend and rating.
+/// A search failure is logged, not returned: the database change stands,
+/// and `govmarket search reindex` repairs the index.
+pub async fn index_app(state: &AppState, app_id: i64) {
+    let result = async {
+        let found = store::market::listings(
+            state.db.conn(),
+            &ListingFilter {
+                order_id: None,
+                app_ids: Some(vec![app_id]),
+            },
+            &current_period(),
+        )
+        .await
+        .map_err(anyhow::Error::from)?;
+        match found.first() {
+            Some(l) => state.search.upsert(vec![app_document(l)]).await?,
+            None => state.search.remove(search::Kind::App, app_id).await?,
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, app_id, "search index not updated for app");
+    }
+}
+
+/// Brings one order's search document up to date (public orders only).
+pub async fn index_order(state: &AppState, order_id: i64) {
+    let result = async {
+        let found = store::market::searchable_orders(state.db.conn(), Some(order_id)).await?;
+        match found.into_iter().next() {
+            Some(o) => state.search.upsert(vec![order_document(o)]).await?,
+            None => state.search.remove(search::Kind::Order, order_id).await?,
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, order_id, "search index not updated for order");
+    }
+}
+
+/// Rebuilds the whole index from the database; returns (orders, apps).
+pub async fn reindex(state: &AppState) -> anyhow::Result<(usize, usize)> {
+    let orders = store::market::searchable_orders(state.db.conn(), None).await?;
+    let listings = store::market::listings(
+        state.db.conn(),
+        &ListingFilter::default(),
+        &current_period(),
+    )
+    .await?;
+    let counts = (orders.len(), listings.len());
+    let mut docs: Vec<search::Document> = orders.into_iter().map(order_document).collect();
+    docs.extend(listings.iter().map(app_document));
+    state.search.replace_all(docs).await?;
+    Ok(counts)
+}

@@ -1,0 +1,164 @@
+//! Usage events, written in batches (group commit).
+//!
+//! Every invocation writes one usage event, and the citizen's response
+//! carries its id, so the request waits for its row. Writing each row in its
+//! own transaction would make the database commit the bottleneck (on SQLite
+//! one fsync-bound writer for the whole node). Instead requests hand their
+//! event to one writer task, which takes everything queued and writes it in
+//! one transaction, then answers each request with its row's id: under load
+//! many events share one commit, idle a single event is written at once.
+//!
+//! Nothing is lost on shutdown: a request is answered only after its event
+//! is committed, and [`UsageRecorder::shutdown`] closes the queue and waits
+//! for the writer to drain it. Events arriving after shutdown are written
+//! directly.
+
+use std::sync::{Arc, Mutex};
+
+use store::usage::{NewInvocation, Recorded};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Most events in one transaction; bounds the transaction's duration.
+const MAX_BATCH: usize = 512;
+/// Queued events before requests wait for room (back-pressure).
+const QUEUE: usize = 4096;
+
+type Reply = oneshot::Sender<Result<Recorded, store::StoreError>>;
+
+#[derive(Clone)]
+pub struct UsageRecorder {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: store::Db,
+    /// The queue and its writer, started on first use (inside the runtime).
+    writer: Mutex<WriterState>,
+}
+
+enum WriterState {
+    NotStarted,
+    Running {
+        tx: mpsc::Sender<(NewInvocation, Reply)>,
+        task: JoinHandle<()>,
+    },
+    Stopped,
+}
+
+impl UsageRecorder {
+    pub fn new(db: store::Db) -> UsageRecorder {
+        UsageRecorder {
+            inner: Arc::new(Inner {
+                db,
+                writer: Mutex::new(WriterState::NotStarted),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
+        // The state is a plain enum; a panic elsewhere cannot corrupt it.
+        self.inner
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn sender(&self) -> Option<mpsc::Sender<(NewInvocation, Reply)>> {
+        let mut state = self.lock();
+        match &*state {
+            WriterState::Running { tx, .. } => Some(tx.clone()),
+            WriterState::Stopped => None,
+            WriterState::NotStarted => {
+                let (tx, rx) = mpsc::channel(QUEUE);
+                let task = tokio::spawn(writer(self.inner.db.clone(), rx));
+                *state = WriterState::Running {
+                    tx: tx.clone(),
+                    task,
+                };
+                Some(tx)
+            }
+        }
+    }
+
+    /// Records one event and returns once it is committed. A repeated
+    /// `(citizen, idempotency key)` answers the first event's id.
+    pub async fn record(&self, event: NewInvocation) -> Result<Recorded, store::StoreError> {
+        if let Some(tx) = self.sender() {
+            let (reply, answer) = oneshot::channel();
+            match tx.send((event, reply)).await {
+                Ok(()) => {
+                    if let Ok(result) = answer.await {
+                        return result;
+                    }
+                    // The writer died before answering: its batch may or may
+                    // not have been committed; the idempotency key (when
+                    // given) makes the retry below safe.
+                    return Err(store::StoreError::Db(sea_orm::DbErr::Custom(
+                        "usage writer stopped before answering".into(),
+                    )));
+                }
+                Err(mpsc::error::SendError((event, _))) => {
+                    return store::usage::record(self.inner.db.conn(), event).await;
+                }
+            }
+        }
+        store::usage::record(self.inner.db.conn(), event).await
+    }
+
+    /// Stops taking events into the queue and waits until every queued
+    /// event is written. Call after the HTTP server has stopped.
+    pub async fn shutdown(&self) {
+        let previous = std::mem::replace(&mut *self.lock(), WriterState::Stopped);
+        if let WriterState::Running { tx, task } = previous {
+            drop(tx);
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "usage writer ended abnormally");
+            }
+        }
+    }
+}
+
+async fn writer(db: store::Db, mut rx: mpsc::Receiver<(NewInvocation, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    // recv() returns None only when every sender is gone and the queue is
+    // empty: that is the drain on shutdown.
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        write_batch(&db, &mut batch).await;
+    }
+    tracing::debug!("usage writer drained and stopped");
+}
+
+async fn write_batch(db: &store::Db, batch: &mut Vec<(NewInvocation, Reply)>) {
+    let together = async {
+        let txn = db.begin_write().await?;
+        let mut ids = Vec::with_capacity(batch.len());
+        for (event, _) in batch.iter() {
+            ids.push(store::usage::record(&txn, event.clone()).await?);
+        }
+        txn.commit().await?;
+        Ok::<_, store::StoreError>(ids)
+    };
+    match together.await {
+        Ok(ids) => {
+            for ((_, reply), id) in batch.drain(..).zip(ids) {
+                let _ = reply.send(Ok(id));
+            }
+        }
+        Err(e) => {
+            // One bad event must not fail its neighbours: write them one
+            // by one, each answering for itself.
+            tracing::warn!(error = %e, size = batch.len(), "usage batch failed; writing singly");
+            for (event, reply) in batch.drain(..) {
+                let _ = reply.send(store::usage::record(db.conn(), event).await);
+            }
+        }
+    }
+}

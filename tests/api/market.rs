@@ -1,0 +1,362 @@
+//! The market: comparing, searching and using apps.
+
+use e2e::{TestApp, resident_id, spawn_app};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use store::entity::{
+    apps, dataset_records, datasets, invocations, module_blobs, orders, organisations, versions,
+};
+
+const SI_LOOKUP: &[u8] = include_bytes!("../../sandbox/guest/wasm/si_lookup.wasm");
+const SI_CONTRACT: &str = include_str!("../../sandbox/guest/suites/social-insurance/contract.json");
+
+/// A published app of its own order: the rows the upload/test/publish
+/// flow would have written.
+pub struct Listed {
+    pub app_id: i64,
+    pub version_id: i64,
+    pub isv_token: String,
+}
+
+/// An open order with the social-insurance contract and one record for
+/// test citizen `n`.
+pub async fn order(app: &TestApp, title: &str, citizen_n: u16) -> i64 {
+    let conn = app.state.db.conn();
+    let now = store::now();
+    let dep = organisations::ActiveModel {
+        kind: Set("department".into()),
+        name: Set(format!("市人力资源和社会保障局 {title}")),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    let contract: Value = serde_json::from_str(SI_CONTRACT).unwrap();
+    let order = orders::ActiveModel {
+        department_org_id: Set(dep.id),
+        title: Set(title.into()),
+        description: Set("为参保人查询社会保险缴费记录 social insurance lookup".into()),
+        category: Set("社会保障".into()),
+        tags: Set(json!(["社保"])),
+        budget_fen: Set(10_000_000),
+        status: Set("open".into()),
+        contract: Set(contract),
+        pass_threshold_bp: Set(10_000),
+        created_at: Set(now),
+        updated_at: Set(now),
+        published_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    let ds = datasets::ActiveModel {
+        order_id: Set(order.id),
+        name: Set("social_insurance".into()),
+        // appdata caches datasets per process by (order id, dataset id,
+        // version); every test database numbers from 1, so a distinct
+        // version keeps one test from reading another's cached records.
+        version: Set(i32::from(citizen_n)),
+        sample: Set(false),
+        record_count: Set(1),
+        size_bytes: Set(100),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    let id = resident_id(citizen_n);
+    dataset_records::ActiveModel {
+        dataset_id: Set(ds.id),
+        key: Set(id.clone()),
+        record: Set(json!({"name": "张伟", "id_number": id, "city": "杭州市", "records": [
+            {"month": "2026-01", "employer": "杭州某公司", "base_fen": 800000, "personal_fen": 64000, "employer_fen": 128000},
+            {"month": "2026-02", "employer": "杭州某公司", "base_fen": 800000, "personal_fen": 64000, "employer_fen": 128000}
+        ]})),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    order.id
+}
+
+/// An ISV's app for `order_id` with `wasm` as its one version, in `status`
+/// (`published` to be listed).
+pub async fn app_with_version(
+    app: &TestApp,
+    order_id: i64,
+    name: &str,
+    wasm: &[u8],
+    status: &str,
+) -> Listed {
+    let email = format!("isv-{order_id}-{}@example.cn", uuid_like(name));
+    let isv_token = app.staff(domain::Role::Isv, &email).await;
+    let conn = app.state.db.conn();
+    let user = store::users::find_by_email(conn, &email)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = store::now();
+    let sha = sandbox::Sandbox::sha256_hex(wasm);
+    if module_blobs::Entity::find_by_id(sha.clone())
+        .one(conn)
+        .await
+        .unwrap()
+        .is_none()
+    {
+        module_blobs::ActiveModel {
+            sha256: Set(sha.clone()),
+            size_bytes: Set(wasm.len() as i64),
+            bytes: Set(wasm.to_vec()),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await
+        .unwrap();
+    }
+    let a = apps::ActiveModel {
+        order_id: Set(order_id),
+        isv_org_id: Set(user.org_id.unwrap()),
+        name: Set(name.into()),
+        status: Set("active".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    let v = versions::ActiveModel {
+        app_id: Set(a.id),
+        number: Set(1),
+        sha256: Set(sha),
+        size_bytes: Set(wasm.len() as i64),
+        release_notes: Set("首个版本".into()),
+        status: Set(status.into()),
+        test_score_bp: Set(Some(10_000)),
+        uploaded_by: Set(Some(user.id)),
+        created_at: Set(now),
+        published_at: Set((status == "published").then_some(now)),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    server::api::market::index_app(&app.state, a.id).await;
+    Listed {
+        app_id: a.id,
+        version_id: v.id,
+        isv_token,
+    }
+}
+
+fn uuid_like(name: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut h);
+    format!("{:x}", h.finish())
+}
+
+pub async fn invoke(
+    app: &TestApp,
+    token: &str,
+    app_id: i64,
+    input: Value,
+    key: Option<&str>,
+) -> (u16, Value) {
+    let mut req = app
+        .client
+        .post(app.url(&format!("/api/v1/apps/{app_id}/invoke")))
+        .bearer_auth(token)
+        .json(&json!({ "input": input }));
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn invocation_rows(app: &TestApp, app_id: i64) -> Vec<invocations::Model> {
+    invocations::Entity::find()
+        .filter(invocations::Column::AppId.eq(app_id))
+        .all(app.state.db.conn())
+        .await
+        .unwrap()
+}
+
+fn trap_module() -> Vec<u8> {
+    wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "_start") unreachable))"#)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_market_compares_competing_apps_without_login() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 1).await;
+    let a = app_with_version(&app, order_id, "社保快查", SI_LOOKUP, "published").await;
+    let b = app_with_version(&app, order_id, "参保通", SI_LOOKUP, "published").await;
+    // Not listed: only passed, not published.
+    app_with_version(&app, order_id, "未上架", SI_LOOKUP, "passed").await;
+
+    let (status, body) = app
+        .get_json(&format!("/api/v1/market?order={order_id}&sort=new"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let items = body["items"].as_array().unwrap();
+    let ids: Vec<i64> = items
+        .iter()
+        .map(|i| i["app_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![b.app_id, a.app_id]);
+    let first = &items[0];
+    assert_eq!(first["order_id"], order_id);
+    assert_eq!(first["version_id"], b.version_id);
+    assert_eq!(first["rating"]["bayesian"], "3.00");
+    assert_eq!(first["rating"]["histogram"], json!([0, 0, 0, 0, 0]));
+    assert_eq!(first["users_this_period"], 0);
+    assert_eq!(first["test_score_bp"], 10_000);
+    assert!(first["isv"].as_str().unwrap().contains("测试单位"));
+    assert_eq!(body["next"], Value::Null);
+
+    let (status, body) = app
+        .get_json(&format!("/api/v1/public/apps/{}", a.app_id), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["app"]["app_name"], "社保快查");
+    assert_eq!(body["reviews"], json!([]));
+
+    let (status, _) = app.get_json("/api/v1/market?sort=cheapest", None).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn search_finds_apps_by_chinese_words_and_filters_by_category() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 1).await;
+    let a = app_with_version(&app, order_id, "社保快查", SI_LOOKUP, "published").await;
+
+    let (status, body) = app.get_json("/api/v1/market?q=缴费记录", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"][0]["app_id"], a.app_id);
+    assert_eq!(body["facets"]["category"][0]["value"], "社会保障");
+
+    let (_, body) = app.get_json("/api/v1/market?q=公积金贷款", None).await;
+    assert_eq!(body["items"], json!([]));
+    let (_, body) = app
+        .get_json("/api/v1/market?category=%E4%BA%A4%E9%80%9A", None)
+        .await;
+    assert_eq!(body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn a_citizen_uses_an_app_and_a_retry_with_the_same_key_counts_once() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 7).await;
+    let a = app_with_version(&app, order_id, "社保快查", SI_LOOKUP, "published").await;
+    let citizen = app.citizen("c7@example.cn", 7).await;
+
+    let (status, first) =
+        invoke(&app, &citizen, a.app_id, json!({"months": 12}), Some("k-1")).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["output"]["found"], true);
+    assert_eq!(first["output"]["months_paid"], 2);
+    let (status, again) =
+        invoke(&app, &citizen, a.app_id, json!({"months": 12}), Some("k-1")).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["invocation_id"], first["invocation_id"]);
+
+    let rows = invocation_rows(&app, a.app_id).await;
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].success);
+    assert_eq!(rows[0].verdict, "accepted");
+    assert_eq!(rows[0].version_id, a.version_id);
+    assert!(rows[0].instructions > 0);
+    let period = server::api::market::current_period();
+    assert_eq!(rows[0].period, period);
+
+    let (_, body) = app
+        .get_json(&format!("/api/v1/market?order={order_id}"), None)
+        .await;
+    assert_eq!(body["items"][0]["users_this_period"], 1);
+}
+
+#[tokio::test]
+async fn input_that_violates_the_schema_is_refused_and_nothing_is_recorded() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 2).await;
+    let a = app_with_version(&app, order_id, "社保快查", SI_LOOKUP, "published").await;
+    let citizen = app.citizen("c2@example.cn", 2).await;
+
+    let (status, body) = invoke(&app, &citizen, a.app_id, json!({"months": 99}), None).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "input.months");
+    let (status, body) = invoke(&app, &citizen, a.app_id, json!({"colour": "red"}), None).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(invocation_rows(&app, a.app_id).await.is_empty());
+
+    // Only citizens invoke.
+    let (status, _) = invoke(&app, &a.isv_token, a.app_id, json!({}), None).await;
+    assert_eq!(status, 403);
+    let (status, _) = invoke(&app, &citizen, 999_999, json!({}), None).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn an_unpublished_or_suspended_app_cannot_be_used() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 3).await;
+    let unpublished = app_with_version(&app, order_id, "未上架", SI_LOOKUP, "passed").await;
+    let suspended = app_with_version(&app, order_id, "被暂停", SI_LOOKUP, "published").await;
+    let mut row: apps::ActiveModel = apps::Entity::find_by_id(suspended.app_id)
+        .one(app.state.db.conn())
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    row.status = Set("suspended".into());
+    row.update(app.state.db.conn()).await.unwrap();
+    let citizen = app.citizen("c3@example.cn", 3).await;
+
+    let (status, body) = invoke(&app, &citizen, unpublished.app_id, json!({}), None).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "app_not_published");
+    let (status, body) = invoke(&app, &citizen, suspended.app_id, json!({}), None).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "app_suspended");
+    assert!(invocation_rows(&app, suspended.app_id).await.is_empty());
+
+    // Neither is in the market.
+    let (_, body) = app
+        .get_json(&format!("/api/v1/market?order={order_id}"), None)
+        .await;
+    assert_eq!(body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn an_app_that_traps_shows_a_kind_message_and_records_a_failed_use() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 4).await;
+    let broken = app_with_version(&app, order_id, "会崩溃", &trap_module(), "published").await;
+    let citizen = app.citizen("c4@example.cn", 4).await;
+
+    let (status, body) = invoke(&app, &citizen, broken.app_id, json!({}), None).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["code"], "app_failed");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("请稍后再试"), "{message}");
+    assert!(!message.contains("unreachable"), "{message}");
+
+    let rows = invocation_rows(&app, broken.app_id).await;
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].success);
+    assert_eq!(rows[0].verdict, "runtime_error");
+    let (_, body) = app
+        .get_json(&format!("/api/v1/market?order={order_id}"), None)
+        .await;
+    assert_eq!(body["items"][0]["users_this_period"], 0);
+}
