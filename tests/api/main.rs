@@ -3,6 +3,7 @@
 
 mod auth;
 mod bad_input;
+mod settlements;
 mod market;
 mod ratings;
 mod web;

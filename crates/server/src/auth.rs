@@ -230,6 +230,8 @@ pub mod roles {
         Admin = [Admin];
         /// Those who may read the audit log.
         Auditors = [Supervisor, Admin];
+        /// Those who may read settlement runs in full.
+        SettlementReaders = [Finance, Supervisor, Admin];
     }
 }
 

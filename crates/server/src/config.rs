@@ -25,6 +25,9 @@ pub const DEFAULT_TOKEN_TTL_HOURS: u64 = 12;
 pub const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Shanghai;
 /// JSON bodies are small; uploads have their own, larger cap.
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// Usage events may arrive late (offline clients, retries): a period is
+/// settled only this long after it ends.
+pub const DEFAULT_SETTLEMENT_GRACE_HOURS: u64 = 72;
 /// Largest accepted module upload (the sandbox applies its own cap too).
 pub const DEFAULT_UPLOAD_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 
@@ -73,6 +76,10 @@ pub struct Config {
     pub workers: usize,
     pub meili_url: Option<String>,
     pub stripe_secret_key: Option<Secret>,
+    /// Stripe's API base URL (a fake or a proxy in tests and staging).
+    pub stripe_base_url: Option<String>,
+    /// How long after a period's end it can be settled.
+    pub settlement_grace: Duration,
 }
 
 /// The TOML file's shape: every field optional, unknown keys refused so a
@@ -92,6 +99,8 @@ pub struct FileConfig {
     pub workers: Option<usize>,
     pub meili_url: Option<String>,
     pub stripe_secret_key: Option<Secret>,
+    pub stripe_base_url: Option<String>,
+    pub settlement_grace_hours: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -226,6 +235,10 @@ impl Config {
         let stripe_secret_key = env("STRIPE_SECRET_KEY")
             .map(Secret)
             .or(file.stripe_secret_key);
+        let stripe_base_url = env("STRIPE_BASE_URL").or(file.stripe_base_url);
+        let settlement_grace_hours = parse_env(&env, "GOVMARKET_SETTLEMENT_GRACE_HOURS")?
+            .or(file.settlement_grace_hours)
+            .unwrap_or(DEFAULT_SETTLEMENT_GRACE_HOURS);
 
         Ok(Config {
             addr,
@@ -240,6 +253,8 @@ impl Config {
             workers,
             meili_url,
             stripe_secret_key,
+            stripe_base_url,
+            settlement_grace: Duration::from_secs(settlement_grace_hours.saturating_mul(3600)),
         })
     }
 }

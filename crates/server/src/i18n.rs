@@ -80,8 +80,14 @@ pub struct Catalog {
 
 /// One file per area of the site (`web/i18n/<lang>/<area>.toml`), so that
 /// areas grow their messages independently. Add an area in both lists.
-const ZH_CN_FILES: &[&str] = &[include_str!("../../../web/i18n/zh-CN/core.toml")];
-const EN_FILES: &[&str] = &[include_str!("../../../web/i18n/en/core.toml")];
+const ZH_CN_FILES: &[&str] = &[
+    include_str!("../../../web/i18n/zh-CN/core.toml"),
+    include_str!("../../../web/i18n/zh-CN/finance.toml"),
+];
+const EN_FILES: &[&str] = &[
+    include_str!("../../../web/i18n/en/core.toml"),
+    include_str!("../../../web/i18n/en/finance.toml"),
+];
 
 impl Catalog {
     fn parse(files: &[&str]) -> Catalog {

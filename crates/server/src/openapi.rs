@@ -28,6 +28,8 @@ fn modules() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         api::auth::AuthApi::openapi(),
         api::audit::AuditApi::openapi(),
+        api::settlements::SettlementsApi::openapi(),
+        api::public_settlements::PublicSettlementsApi::openapi(),
         api::market::MarketApi::openapi(),
         api::invoke::InvokeApi::openapi(),
         api::ratings::RatingsApi::openapi(),

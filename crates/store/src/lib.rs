@@ -43,6 +43,7 @@ pub mod orgs;
 pub mod ratings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod settlements;
 pub mod usage;
 pub mod users;
 

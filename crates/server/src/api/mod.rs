@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod public_settlements;
+pub mod settlements;
 pub mod invoke;
 pub mod market;
 pub mod public_apps;
@@ -53,6 +55,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(audit::router())
+        .merge(settlements::router())
+        .merge(public_settlements::router())
         .merge(market::router())
         .merge(invoke::router())
         .merge(ratings::router())

@@ -3,6 +3,7 @@
 //! at the top linking to each field and the message repeated beside it.
 
 pub mod account;
+pub mod finance;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -26,6 +27,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(account::router())
+        .merge(finance::router())
         .route("/", get(home))
         .route("/lang/{code}", get(set_lang))
         .route("/docs/api", get(api_docs))

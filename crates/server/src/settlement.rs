@@ -1,0 +1,357 @@
+//! Quarterly settlement: aggregate in the database, apply the formula of
+//! `domain::settlement` per order, rank the rewards, store the statement
+//! lines; and the payout worker that pays an approved run through a
+//! [`payouts::Payout`] provider without ever paying a line twice.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::{
+    AppUsage, Eligibility, Fen, Period, Ratio, RewardCandidate, SettlementParams, settle_order,
+};
+use payouts::{Payout, PayoutError, PayoutRequest};
+use store::settlements::{self as st, Actor, NewLine, NewRun, RunRow, SettleError};
+
+use crate::config::Config;
+
+/// Why a settlement could not be computed or stored.
+#[derive(Debug, thiserror::Error)]
+pub enum SettlementFailure {
+    #[error("period {period} has not ended yet (settlement opens at {opens_at})")]
+    PeriodNotEnded {
+        period: Period,
+        opens_at: DateTime<Utc>,
+    },
+    #[error(transparent)]
+    Formula(#[from] domain::SettlementError),
+    #[error(transparent)]
+    Settle(#[from] SettleError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// The instant from which `period` can be settled: its end plus the grace
+/// time for late usage events.
+pub fn settlement_opens_at(
+    period: Period,
+    params: &SettlementParams,
+    grace: Duration,
+) -> Result<DateTime<Utc>, SettlementFailure> {
+    let tz = params.tz()?;
+    let grace = chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::MAX);
+    Ok(period
+        .end(tz)
+        .checked_add_signed(grace)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC))
+}
+
+/// A computed settlement, not yet stored.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    pub run: NewRun,
+    pub lines: Vec<NewLine>,
+}
+
+fn parts(r: &Ratio) -> (String, String) {
+    r.to_parts()
+}
+
+/// Computes period P's settlement from the database: deterministic, the
+/// same data and parameters give the same lines.
+pub async fn compute<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    period: Period,
+    params: &SettlementParams,
+    created_by: i64,
+) -> Result<Computed, SettlementFailure> {
+    params.validate()?;
+    let tz = params.tz()?;
+    let facts = st::aggregate(conn, &period.to_string(), period.start(tz), period.end(tz)).await?;
+
+    let mut lines = Vec::new();
+    let mut budget_total: i64 = 0;
+    let mut paid_total: i64 = 0;
+    let mut unspent_total: i64 = 0;
+    let mut candidates = Vec::new();
+    let app_info: std::collections::HashMap<i64, &st::AppFacts> =
+        facts.apps.iter().map(|a| (a.app_id, a)).collect();
+    for order in &facts.orders {
+        let usages: Vec<AppUsage> = facts
+            .apps
+            .iter()
+            .filter(|a| a.order_id == order.id)
+            .map(|a| AppUsage {
+                app_id: a.app_id,
+                users: a.users,
+                ratings: a.ratings,
+                sum_stars: a.sum_stars,
+                // Never published: its publication time does not matter,
+                // it is not eligible.
+                published_at: a.first_published_at.unwrap_or(DateTime::<Utc>::MAX_UTC),
+                published_in_period: a.published_in_period,
+                suspended_for_fraud: a.suspended_for_fraud,
+            })
+            .collect();
+        let settled = settle_order(Fen::from_fen(order.budget_fen), &usages, params)?;
+        budget_total = budget_total.saturating_add(order.budget_fen);
+        paid_total = paid_total.saturating_add(settled.paid_fen.as_fen());
+        unspent_total = unspent_total.saturating_add(settled.unspent_fen.as_fen());
+        for line in &settled.lines {
+            if line.eligibility == Eligibility::Eligible {
+                candidates.push(RewardCandidate::from(line));
+            }
+            let isv = app_info
+                .get(&line.app_id)
+                .map(|a| a.isv_org_id)
+                .unwrap_or(0);
+            lines.push(NewLine {
+                order_id: Some(order.id),
+                app_id: line.app_id,
+                isv_org_id: isv,
+                kind: "payment",
+                users_u: i64::try_from(line.users).unwrap_or(i64::MAX),
+                ratings_n: i64::try_from(line.ratings).unwrap_or(i64::MAX),
+                stars_sum: i64::try_from(line.sum_stars).unwrap_or(i64::MAX),
+                r: parts(&line.r),
+                q: parts(&line.q),
+                w: parts(&line.w),
+                sum_w: parts(&line.sum_w),
+                budget_fen: line.budget_fen.as_fen(),
+                amount_fen: line.amount_fen.as_fen(),
+                rank: None,
+                explanation: line.explanation_zh(),
+                eligibility: eligibility_name(line.eligibility).to_owned(),
+                capped: line.capped,
+            });
+        }
+    }
+
+    // Without a pool there is nothing to pay, and ranks alone are not
+    // statement lines.
+    let rewards = if params.reward_pool_fen.as_fen() > 0 {
+        domain::rewards(
+            params.reward_pool_fen,
+            &candidates,
+            &params.reward_split_percent,
+        )?
+    } else {
+        Vec::new()
+    };
+    let mut rewarded: i64 = 0;
+    for r in &rewards {
+        let Some(app) = app_info.get(&r.app_id) else {
+            continue;
+        };
+        rewarded = rewarded.saturating_add(r.amount_fen.as_fen());
+        let zero = parts(&Ratio::zero());
+        lines.push(NewLine {
+            order_id: Some(app.order_id),
+            app_id: r.app_id,
+            isv_org_id: app.isv_org_id,
+            kind: "reward",
+            users_u: i64::try_from(r.users).unwrap_or(i64::MAX),
+            ratings_n: i64::try_from(app.ratings).unwrap_or(i64::MAX),
+            stars_sum: i64::try_from(app.sum_stars).unwrap_or(i64::MAX),
+            r: parts(&r.r),
+            q: zero.clone(),
+            w: parts(&r.w),
+            sum_w: zero,
+            budget_fen: params.reward_pool_fen.as_fen(),
+            amount_fen: r.amount_fen.as_fen(),
+            rank: i32::try_from(r.rank).ok(),
+            explanation: format!(
+                "全平台第 {} 名（按 w 排名，w={}，R={}，U={}）：奖池 {} 的 {}% → {}",
+                r.rank,
+                r.w.to_decimal_string(2),
+                r.r.to_decimal_string(2),
+                r.users,
+                params.reward_pool_fen,
+                r.share_percent,
+                r.amount_fen
+            ),
+            eligibility: eligibility_name(Eligibility::Eligible).to_owned(),
+            capped: false,
+        });
+    }
+    let pool = params.reward_pool_fen.as_fen();
+    Ok(Computed {
+        run: NewRun {
+            period: period.to_string(),
+            params: serde_json::to_value(params).unwrap_or(serde_json::Value::Null),
+            budget_total_fen: budget_total,
+            paid_total_fen: paid_total.saturating_add(rewarded),
+            unspent_fen: unspent_total.saturating_add(pool.saturating_sub(rewarded)),
+            reward_pool_fen: pool,
+            created_by,
+        },
+        lines,
+    })
+}
+
+pub fn eligibility_name(e: Eligibility) -> &'static str {
+    match e {
+        Eligibility::Eligible => "eligible",
+        Eligibility::NotPublished => "not_published",
+        Eligibility::NoUsage => "no_usage",
+        Eligibility::SuspendedForFraud => "suspended_for_fraud",
+    }
+}
+
+/// Computes and stores the period's draft (recomputing an existing draft
+/// in place). Refused before the period has ended plus the grace time,
+/// and once the period's run is approved.
+pub async fn draft(
+    db: &store::Db,
+    period: Period,
+    params: &SettlementParams,
+    grace: Duration,
+    now: DateTime<Utc>,
+    actor: &Actor,
+) -> Result<RunRow, SettlementFailure> {
+    params.validate()?;
+    let opens_at = settlement_opens_at(period, params, grace)?;
+    if now < opens_at {
+        return Err(SettlementFailure::PeriodNotEnded { period, opens_at });
+    }
+    if let Some(existing) = st::find_run_by_period(db.conn(), &period.to_string()).await?
+        && existing.status != domain::SettlementStatus::Draft.as_str()
+    {
+        return Err(SettleError::AlreadySettled(period.to_string()).into());
+    }
+    let computed = compute(db.conn(), period, params, actor.id.unwrap_or(0)).await?;
+    Ok(st::save_draft(db, computed.run, computed.lines, actor).await?)
+}
+
+/// The provider the configuration selects: Stripe when a secret key is
+/// set, else the ledger.
+pub fn provider(config: &Config) -> Result<Box<dyn Payout>, PayoutError> {
+    match &config.stripe_secret_key {
+        Some(key) => {
+            let mut sc = payouts::StripeConfig::new(key.expose());
+            if let Some(url) = &config.stripe_base_url {
+                sc.base_url = url.clone();
+            }
+            Ok(Box::new(payouts::StripeConnect::new(&sc)?))
+        }
+        None => Ok(Box::new(payouts::Ledger)),
+    }
+}
+
+/// What one pass of the payout worker did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PayReport {
+    pub confirmed: usize,
+    pub failed: usize,
+    /// Outcome unknown (timeout, provider error): still `sent`, re-sent
+    /// with the same key on the next pass.
+    pub unknown: usize,
+    pub held: usize,
+    pub total: usize,
+}
+
+/// Pays every `pending` payout of the run and re-sends every `sent` one,
+/// each with its stored idempotency key; marks the run paid when all are
+/// confirmed. Safe to run again at any time (after a crash, a timeout, a
+/// retry): a line is only ever sent under its key, and the provider
+/// treats a repeated key as the same payment.
+///
+/// `progress(done, total)` is called after each payout.
+pub async fn pay_run(
+    db: &store::Db,
+    provider: &dyn Payout,
+    run_id: i64,
+    actor: &Actor,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<PayReport, SettlementFailure> {
+    let run = st::find_run(db.conn(), run_id)
+        .await?
+        .ok_or(SettleError::NotFound)?;
+    let all = st::payouts_of_run(db.conn(), run_id).await?;
+    let mut report = PayReport {
+        total: all.len(),
+        ..Default::default()
+    };
+    for (i, p) in all.into_iter().enumerate() {
+        let p = match p.status.as_str() {
+            "pending" => match st::mark_sent(db, p.id, actor).await? {
+                Some(sent) => sent,
+                // Another worker took it.
+                None => continue,
+            },
+            "sent" => p,
+            "confirmed" => {
+                report.confirmed += 1;
+                progress(i + 1, report.total);
+                continue;
+            }
+            "failed" => {
+                report.failed += 1;
+                continue;
+            }
+            _ => {
+                report.held += 1;
+                continue;
+            }
+        };
+        let Some(destination) = p.destination.clone() else {
+            st::mark_failed(db, p.id, st::HELD_NO_ACCOUNT, actor).await?;
+            report.failed += 1;
+            continue;
+        };
+        let req = PayoutRequest {
+            idempotency_key: p.idempotency_key.clone(),
+            amount_fen: p.amount_fen,
+            destination,
+            period: run.period.clone(),
+            description: format!("govmarket {} statement line {}", run.period, p.line_id),
+            run_id,
+            line_id: p.line_id,
+        };
+        match provider.pay(&req).await {
+            Ok(receipt) => {
+                st::mark_confirmed(db, p.id, &receipt.external_id, actor).await?;
+                report.confirmed += 1;
+            }
+            Err(PayoutError::Unknown(reason)) => {
+                tracing::warn!(payout = p.id, %reason, "payout outcome unknown; will re-send");
+                st::note_unknown(db, p.id, &reason).await?;
+                report.unknown += 1;
+            }
+            Err(e) => {
+                st::mark_failed(db, p.id, &e.to_string(), actor).await?;
+                report.failed += 1;
+            }
+        }
+        progress(i + 1, report.total);
+    }
+    st::finish_if_done(db, run_id, actor).await?;
+    Ok(report)
+}
+
+/// Spawns the payout worker for one run, in the background.
+pub fn spawn_pay_run(state: &crate::AppState, run_id: i64, actor: Actor) {
+    let db = state.db.clone();
+    let config = state.config.clone();
+    tokio::spawn(async move {
+        let provider = match provider(&config) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "payout provider unavailable");
+                return;
+            }
+        };
+        match pay_run(&db, provider.as_ref(), run_id, &actor, |_, _| {}).await {
+            Ok(report) => tracing::info!(run_id, ?report, "payout pass finished"),
+            Err(e) => tracing::error!(run_id, error = %e, "payout pass failed"),
+        }
+    });
+}
+
+/// On start-up: resumes every run whose payout was interrupted.
+pub async fn resume_payouts(state: &crate::AppState) -> Result<usize, store::StoreError> {
+    let runs = st::paying_runs(state.db.conn()).await?;
+    for id in &runs {
+        spawn_pay_run(state, *id, Actor::default());
+    }
+    Ok(runs.len())
+}
