@@ -3,6 +3,8 @@
 
 mod auth;
 mod bad_input;
+mod orders;
+mod pipeline;
 mod settlements;
 mod market;
 mod ratings;

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod i18n;
 pub mod openapi;
+pub mod pipeline;
 pub mod settlement;
 pub mod ratelimit;
 pub mod state;

@@ -34,6 +34,9 @@ fn modules() -> Vec<utoipa::openapi::OpenApi> {
         api::invoke::InvokeApi::openapi(),
         api::ratings::RatingsApi::openapi(),
         api::public_apps::PublicAppsApi::openapi(),
+        api::orders::OrdersApi::openapi(),
+        api::questions::QuestionsApi::openapi(),
+        api::apps::AppsApi::openapi(),
     ]
 }
 

@@ -34,12 +34,16 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+pub mod apps;
 pub mod audit;
+pub mod datasets;
 pub mod entity;
 mod error;
 pub mod jobs;
 pub mod market;
+pub mod orders;
 pub mod orgs;
+pub mod pipeline;
 pub mod ratings;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -2,7 +2,10 @@
 //! its signature and its OpenAPI annotation.
 
 pub mod audit;
+pub mod apps;
 pub mod auth;
+pub mod orders;
+pub mod questions;
 pub mod public_settlements;
 pub mod settlements;
 pub mod invoke;
@@ -61,6 +64,9 @@ pub fn router() -> Router<AppState> {
         .merge(invoke::router())
         .merge(ratings::router())
         .merge(public_apps::router())
+        .merge(orders::router())
+        .merge(questions::router())
+        .merge(apps::router())
         .route("/openapi.json", get(crate::openapi::document))
 }
 
