@@ -135,3 +135,46 @@ async fn the_openapi_document_describes_the_api() {
     );
     let _ = TEST_JWT_SECRET;
 }
+
+#[tokio::test]
+async fn twenty_citizens_registering_at_once_all_get_accounts() {
+    let app = spawn_app().await;
+    let mut tasks = vec![];
+    for n in 0..20u16 {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/auth/register");
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"email": format!("c{n}@example.cn"), "password": "correct horse battery",
+                              "display_name": "并发", "role": "citizen", "id_number": resident_id(100 + n)}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    assert_eq!(app.count_users().await, 20);
+}
+
+#[tokio::test]
+async fn one_resident_id_number_holds_one_citizen_account() {
+    let app = spawn_app().await;
+    app.citizen("first@example.cn", 9).await;
+    let (status, body) = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "second@example.cn", "password": "correct horse battery",
+                    "display_name": "冒名者", "role": "citizen", "id_number": resident_id(9)}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "id_number_taken");
+    assert_eq!(body["error"]["field"], "id_number");
+    assert_eq!(app.count_users().await, 1);
+}

@@ -195,7 +195,8 @@ async fn a_second_isv_cannot_claim_an_existing_organisation() {
     let (status, resp) = app
         .post_json("/api/v1/auth/register", &body("b@vendor.cn"), None)
         .await;
-    assert_error(status, &resp, 409, "conflict");
+    assert_error(status, &resp, 409, "org_name_taken");
+    assert_eq!(resp["error"]["field"], "org_name");
     assert_eq!(app.count_users().await, 1);
 }
 

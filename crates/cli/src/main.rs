@@ -1,6 +1,7 @@
 //! `govmarket`: the one binary. See `govmarket --help`.
 
 mod app_test;
+mod search_cmd;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -55,6 +56,11 @@ enum Command {
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
+    },
+    /// The search index.
+    Search {
+        #[command(subcommand)]
+        command: search_cmd::SearchCommand,
     },
     /// Tools for vendors (ISVs).
     App {
@@ -232,6 +238,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
                 Ok(ExitCode::FAILURE)
             }
+        }
+        Command::Search { command } => {
+            let config = Config::load(cli.config.as_deref(), overrides(None))?;
+            search_cmd::run(&AppState::build(config).await?, command).await
         }
         Command::App { .. } => unreachable!("handled before the runtime starts"),
         Command::Demo {

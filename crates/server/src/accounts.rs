@@ -78,14 +78,9 @@ impl From<AccountError> for ApiError {
                 let first = errs.remove(0);
                 ApiError::invalid_field(first.field, first.api_message())
             }
-            AccountError::Taken(f) => ApiError::conflict(
-                if f.field == "email" {
-                    "email_taken"
-                } else {
-                    "conflict"
-                },
-                f.api_message(),
-            ),
+            AccountError::Taken(f) => {
+                ApiError::conflict(f.code, f.api_message()).with_field(f.field)
+            }
             AccountError::Other(e) => e,
         }
     }
@@ -284,7 +279,9 @@ async fn create(
     action: &str,
 ) -> Result<store::users::User, AccountError> {
     let password_hash = auth::hash_password(c.password).await?;
-    let txn = db.conn().begin().await?;
+    // Read-then-write: on SQLite the transaction must take the write lock
+    // up front, or overlapping sign-ups fail with "database is locked".
+    let txn = db.begin_write().await.map_err(ApiError::from)?;
     let org_id = match &c.org {
         None => None,
         Some((name, credit)) => {
@@ -343,6 +340,12 @@ async fn create(
     )
     .await
     .map_err(|e| match e {
+        store::StoreError::Conflict { what: "id_number" } => AccountError::Taken(FieldError::new(
+            "id_number",
+            "id_number_taken",
+            "该身份证号码已注册",
+            "an account with this resident ID number exists",
+        )),
         store::StoreError::Conflict { .. } => AccountError::Taken(FieldError::new(
             "email",
             "email_taken",

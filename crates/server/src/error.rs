@@ -87,6 +87,11 @@ impl ApiError {
         e.field = Some(field.to_owned());
         e
     }
+    /// Names the request field a conflict or validation error is about.
+    pub fn with_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
