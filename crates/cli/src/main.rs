@@ -1,6 +1,7 @@
 //! `govmarket`: the one binary. See `govmarket --help`.
 
 mod app_test;
+mod settle_cmd;
 mod search_cmd;
 
 use std::net::SocketAddr;
@@ -62,6 +63,8 @@ enum Command {
         #[command(subcommand)]
         command: search_cmd::SearchCommand,
     },
+    /// Quarterly settlement: draft, approve and pay a period.
+    Settle(settle_cmd::SettleArgs),
     /// Tools for vendors (ISVs).
     App {
         #[command(subcommand)]
@@ -178,6 +181,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     demo::DEMO_PASSWORD
                 );
             }
+            server::settlement::resume_payouts(&state).await?;
             server::serve(state).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -242,6 +246,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search { command } => {
             let config = Config::load(cli.config.as_deref(), overrides(None))?;
             search_cmd::run(&AppState::build(config).await?, command).await
+        }
+        Command::Settle(args) => {
+            let config = Config::load(cli.config.as_deref(), overrides(None))?;
+            settle_cmd::run(&AppState::build(config).await?, args).await
         }
         Command::App { .. } => unreachable!("handled before the runtime starts"),
         Command::Demo {

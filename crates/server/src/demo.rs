@@ -39,13 +39,17 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str)] = &[
 /// each seeder is idempotent so a restart never duplicates anything).
 pub async fn seed_all(state: &crate::AppState) -> Result<SeedReport, ApiError> {
     let accounts = seed_accounts(&state.db).await?;
-    Ok(SeedReport { accounts })
+    // After the other seeders: it simulates a quarter over their apps.
+    let quarter_invocations = crate::settlement::seed_quarter(state).await?;
+    Ok(SeedReport { quarter_invocations, accounts })
 }
 
 /// What a seeding run created.
 #[derive(Debug, Default)]
 pub struct SeedReport {
     pub accounts: usize,
+    /// Usage events of the simulated past quarter (2026Q3) to settle.
+    pub quarter_invocations: u64,
 }
 
 /// Creates whichever demo accounts are missing; safe to run on every start.
