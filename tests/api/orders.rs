@@ -467,3 +467,64 @@ async fn an_order_without_its_granted_datasets_cannot_be_published() {
         .await;
     assert_eq!(order["status"], "draft");
 }
+
+#[tokio::test]
+async fn the_demo_seed_opens_four_orders_and_publishes_the_correct_example_app_only() {
+    let app = spawn_app().await;
+    server::demo::seed_accounts(&app.state.db)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .expect("accounts");
+    let created = server::demo_orders::seed_orders(&app.state)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .expect("seed");
+    assert_eq!(created, 4);
+    let (_, list) = app.get_json("/api/v1/orders?status=open", None).await;
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(items.len(), 4, "{list}");
+    for o in items {
+        let (_, order) = app
+            .get_json(&format!("/api/v1/orders/{}", o["id"]), None)
+            .await;
+        let cases = order["sample_cases"].as_i64().unwrap_or(0)
+            + order["hidden_cases"].as_i64().unwrap_or(0);
+        assert!(cases >= 20, "{order}");
+        assert!(order["hidden_cases"].as_i64().unwrap_or(0) > 0, "{order}");
+    }
+
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let apps = store::entity::apps::Entity::find()
+        .all(app.state.db.conn())
+        .await
+        .expect("apps");
+    assert_eq!(apps.len(), 2);
+    for a in apps {
+        let versions = store::apps::versions_of(app.state.db.conn(), a.id)
+            .await
+            .expect("versions");
+        assert_eq!(versions.len(), 1);
+        // Both were tested; only the correct one was published.
+        let want_published = a.name == "社保缴费记录速查";
+        assert_eq!(
+            versions[0].status == "published",
+            want_published,
+            "{} is {}",
+            a.name,
+            versions[0].status
+        );
+        assert!(versions[0].test_score_bp.is_some(), "{} untested", a.name);
+    }
+
+    // A second seed changes nothing.
+    let again = server::demo_orders::seed_orders(&app.state)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .expect("seed again");
+    assert_eq!(again, 0);
+    let n = store::entity::versions::Entity::find()
+        .count(app.state.db.conn())
+        .await
+        .expect("count");
+    assert_eq!(n, 2);
+}

@@ -43,6 +43,12 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Run test-run workers only (scale-out); `serve` also runs them in-process.
+    Worker {
+        /// Workers in this process; default GOVMARKET_WORKERS or the config file's.
+        #[arg(long)]
+        workers: Option<usize>,
+    },
     /// Administration.
     Admin {
         #[command(subcommand)]
@@ -182,7 +188,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             server::settlement::resume_payouts(&state).await?;
+            server::pipeline::spawn_workers(state.clone(), state.config.workers);
             server::serve(state).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Worker { workers } => {
+            let config = Config::load(cli.config.as_deref(), overrides(None))?;
+            let state = AppState::build(config).await?;
+            let n = workers.unwrap_or(state.config.workers);
+            server::pipeline::run_workers_until_shutdown(state, n).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -39,9 +39,10 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str)] = &[
 /// each seeder is idempotent so a restart never duplicates anything).
 pub async fn seed_all(state: &crate::AppState) -> Result<SeedReport, ApiError> {
     let accounts = seed_accounts(&state.db).await?;
+    let orders = crate::demo_orders::seed_orders(state).await?;
     // After the other seeders: it simulates a quarter over their apps.
     let quarter_invocations = crate::settlement::seed_quarter(state).await?;
-    Ok(SeedReport { quarter_invocations, accounts })
+    Ok(SeedReport { quarter_invocations, accounts, orders })
 }
 
 /// What a seeding run created.
@@ -50,6 +51,8 @@ pub struct SeedReport {
     pub accounts: usize,
     /// Usage events of the simulated past quarter (2026Q3) to settle.
     pub quarter_invocations: u64,
+    /// Demo orders published (with their datasets, suites and apps).
+    pub orders: usize,
 }
 
 /// Creates whichever demo accounts are missing; safe to run on every start.

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod csrf;
 pub mod demo;
+pub mod demo_orders;
 pub mod error;
 pub mod i18n;
 pub mod openapi;

@@ -68,7 +68,36 @@ pub fn spawn_workers(state: AppState, n: usize) -> Vec<tokio::task::JoinHandle<(
         .collect()
 }
 
-/// Claims and runs jobs until the task is dropped (`govmarket worker`).
+/// `govmarket worker`: `n` workers in this process until Ctrl-C or SIGTERM.
+/// A job interrupted here is claimed again by any worker once its lease ends.
+pub async fn run_workers_until_shutdown(state: AppState, n: usize) {
+    let handles = spawn_workers(state, n.max(1));
+    println!("govmarket worker: {} test worker(s) running", handles.len());
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    for h in handles {
+        h.abort();
+    }
+    tracing::info!("test workers stopped");
+}
+
+/// Claims and runs jobs until the task is dropped.
 pub async fn run_worker_forever(state: AppState, worker: String, config: WorkerConfig) {
     tracing::info!(%worker, "test worker started");
     loop {
