@@ -1,14 +1,21 @@
 //! `cargo run --release -p bench -- <benchmark>`: each benchmark measures itself against a
 //! baseline in the same run, prints human lines with ratios, and ends with one JSON line.
 
+mod pipeline;
 mod sandbox;
 
 use std::process::ExitCode;
 
-const BENCHMARKS: &[(&str, &str)] = &[(
-    "sandbox",
-    "invocations of the example service app: in-process vs process-per-run vs raw wasmtime",
-)];
+const BENCHMARKS: &[(&str, &str)] = &[
+    (
+        "sandbox",
+        "invocations of the example service app: in-process vs process-per-run vs raw wasmtime",
+    ),
+    (
+        "pipeline",
+        "a 1,000-case suite uploaded through the API and run through the queue vs the sandbox alone",
+    ),
+];
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -16,6 +23,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match name.as_str() {
         "sandbox" => sandbox::run(&rest),
+        "pipeline" => pipeline::run(&rest),
         // Internal: the process-per-run baseline of `sandbox` spawns this binary once per
         // invocation.
         "sandbox-once" => sandbox::once(&rest),
