@@ -10,3 +10,9 @@ for app in si_lookup si_lookup_buggy probe; do
     "$CC" --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-debug -o "wasm/$app.wasm" "apps/$app.c"
     echo "built wasm/$app.wasm ($(wc -c < "wasm/$app.wasm") bytes)"
 done
+# Competing example apps, each in examples/<name>/ with its source, suite and built module.
+for dir in examples/*/; do
+    app=$(basename "$dir")
+    "$CC" --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-debug -o "$dir$app.wasm" "$dir$app.c"
+    echo "built $dir$app.wasm ($(wc -c < "$dir$app.wasm") bytes)"
+done

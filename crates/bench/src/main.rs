@@ -3,6 +3,7 @@
 
 mod pipeline;
 mod sandbox;
+mod settle;
 
 use std::process::ExitCode;
 
@@ -10,6 +11,10 @@ const BENCHMARKS: &[(&str, &str)] = &[
     (
         "sandbox",
         "invocations of the example service app: in-process vs process-per-run vs raw wasmtime",
+    ),
+    (
+        "settle",
+        "a full quarterly settlement vs a bare COUNT(DISTINCT) GROUP BY, on PostgreSQL and SQLite",
     ),
     (
         "pipeline",
@@ -23,6 +28,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match name.as_str() {
         "sandbox" => sandbox::run(&rest),
+        "settle" => settle::run(&rest),
         "pipeline" => pipeline::run(&rest),
         // Internal: the process-per-run baseline of `sandbox` spawns this binary once per
         // invocation.

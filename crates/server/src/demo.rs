@@ -40,15 +40,23 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str)] = &[
 pub async fn seed_all(state: &crate::AppState) -> Result<SeedReport, ApiError> {
     let accounts = seed_accounts(&state.db).await?;
     let orders = crate::demo_orders::seed_orders(state).await?;
+    let market_apps = crate::api::market::seed_market(state).await?;
     // After the other seeders: it simulates a quarter over their apps.
     let quarter_invocations = crate::settlement::seed_quarter(state).await?;
-    Ok(SeedReport { quarter_invocations, accounts, orders })
+    Ok(SeedReport {
+        quarter_invocations,
+        accounts,
+        orders,
+        market_apps,
+    })
 }
 
 /// What a seeding run created.
 #[derive(Debug, Default)]
 pub struct SeedReport {
     pub accounts: usize,
+    /// Competing apps the market seeder published.
+    pub market_apps: usize,
     /// Usage events of the simulated past quarter (2026Q3) to settle.
     pub quarter_invocations: u64,
     /// Demo orders published (with their datasets, suites and apps).

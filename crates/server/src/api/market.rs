@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use domain::{Period, RatingParams, StarHistogram};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 use store::market::{Listing, ListingFilter};
 use utoipa::{IntoParams, ToSchema};
@@ -426,4 +427,141 @@ pub async fn reindex(state: &AppState) -> anyhow::Result<(usize, usize)> {
     docs.extend(listings.iter().map(app_document));
     state.search.replace_all(docs).await?;
     Ok(counts)
+}
+
+/// The competing app of the demo market: the same service as the guest
+/// kit's reference app, answered correctly but with several times the
+/// instructions (see its source), from a second ISV.
+const SI_LOOKUP_BASIC: &[u8] =
+    include_bytes!("../../../../sandbox/guest/examples/si_lookup_basic/si_lookup_basic.wasm");
+const SECOND_ISV: &str = "isv2@demo.local";
+const BASIC_APP_NAME: &str = "社保缴费查询便民版";
+/// The orders seeder's name for the guest kit's reference app.
+const REFERENCE_APP_NAME: &str = "社保缴费记录速查";
+
+/// Demo market, after the orders seeder: a second ISV publishes a
+/// competing app for the social-insurance service, the demo citizen uses
+/// and rates the listed apps of that service (so the market shows users
+/// this period and ratings on first start), and the search index is
+/// rebuilt. Idempotent. Returns the number of apps it published.
+pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
+    use crate::accounts::{Actor, Registration, create_by_admin};
+    use crate::auth::CurrentUser;
+
+    // The service the orders seeder published the reference app for.
+    let order_id: Option<i64> = store::entity::apps::Entity::find()
+        .select_only()
+        .column(store::entity::apps::Column::OrderId)
+        .filter(store::entity::apps::Column::Name.eq(REFERENCE_APP_NAME))
+        .into_tuple()
+        .one(state.db.conn())
+        .await?;
+    let Some(order_id) = order_id else {
+        return Ok(0);
+    };
+    let rid = super::RequestId(Some("demo-seed".into()));
+    let isv = match store::users::find_by_email(state.db.conn(), SECOND_ISV).await? {
+        Some(user) => user,
+        None => create_by_admin(
+            &state.db,
+            Registration {
+                email: SECOND_ISV.into(),
+                password: crate::demo::DEMO_PASSWORD.into(),
+                display_name: "便民软件演示账号".into(),
+                role: "isv".into(),
+                org_name: Some("杭州便民软件有限公司".into()),
+                ..Default::default()
+            },
+            &Actor::system(),
+        )
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("demo ISV 2: {e:?}")))?,
+    };
+    let isv = CurrentUser {
+        user: isv,
+        via_cookie: false,
+    };
+    let mut published = 0;
+    if store::apps::find_by_name(state.db.conn(), order_id, BASIC_APP_NAME)
+        .await?
+        .is_none()
+    {
+        let (_, version) = super::apps::upload_version(
+            state,
+            &isv,
+            order_id,
+            super::apps::Upload {
+                name: BASIC_APP_NAME.into(),
+                release_notes: "便民版：界面简洁，查询较慢。".into(),
+                wasm: SI_LOOKUP_BASIC.to_vec(),
+            },
+            &rid,
+        )
+        .await?;
+        let config = crate::pipeline::WorkerConfig::default();
+        while crate::pipeline::run_one(state, "demo-seed", &config).await? {}
+        if store::apps::version(state.db.conn(), version.id)
+            .await?
+            .is_some_and(|v| v.status == domain::VersionStatus::Passed.as_str())
+        {
+            super::apps::publish(state, &isv, version.id, &rid).await?;
+            published += 1;
+        } else {
+            tracing::warn!("demo: the competing social-insurance app did not pass its tests");
+        }
+    }
+
+    // The demo citizen has used both apps this period and rated them.
+    if let Some(citizen) =
+        store::users::find_by_email(state.db.conn(), "citizen@demo.local").await?
+    {
+        let listed = store::market::listings(
+            state.db.conn(),
+            &ListingFilter {
+                order_id: Some(order_id),
+                app_ids: None,
+            },
+            &current_period(),
+        )
+        .await?;
+        for l in &listed {
+            let key = format!("demo-seed-{}", l.app_id);
+            let used = super::invoke::run_for_citizen(
+                state,
+                &citizen,
+                l.app_id,
+                serde_json::json!({"months": 12}),
+                Some(key),
+            )
+            .await;
+            if used.is_err() {
+                tracing::warn!(app_id = l.app_id, "demo: could not use the app");
+                continue;
+            }
+            let stars = if l.app_name == BASIC_APP_NAME { 3 } else { 5 };
+            if store::ratings::find_by_citizen(state.db.conn(), l.app_id, citizen.id)
+                .await?
+                .is_none()
+            {
+                super::ratings::rate(
+                    state,
+                    &citizen,
+                    l.app_id,
+                    super::ratings::RatingRequest {
+                        stars,
+                        comment: Some(if stars == 5 {
+                            "查询很快，结果清楚。".into()
+                        } else {
+                            "结果准确，但要等好几秒。".into()
+                        }),
+                        suggestion: None,
+                    },
+                    rid.0.clone(),
+                )
+                .await?;
+            }
+        }
+    }
+    reindex(state).await.map_err(ApiError::internal)?;
+    Ok(published)
 }
