@@ -3,6 +3,7 @@
 
 mod pipeline;
 mod sandbox;
+mod search;
 mod settle;
 
 use std::process::ExitCode;
@@ -13,12 +14,16 @@ const BENCHMARKS: &[(&str, &str)] = &[
         "invocations of the example service app: in-process vs process-per-run vs raw wasmtime",
     ),
     (
+        "pipeline",
+        "a 1,000-case suite uploaded through the API and run through the queue vs the sandbox alone",
+    ),
+    (
         "settle",
         "a full quarterly settlement vs a bare COUNT(DISTINCT) GROUP BY, on PostgreSQL and SQLite",
     ),
     (
-        "pipeline",
-        "a 1,000-case suite uploaded through the API and run through the queue vs the sandbox alone",
+        "search",
+        "p50/p95 query latency over 100k orders and apps vs a SQL LIKE scan",
     ),
 ];
 
@@ -28,8 +33,9 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match name.as_str() {
         "sandbox" => sandbox::run(&rest),
-        "settle" => settle::run(&rest),
         "pipeline" => pipeline::run(&rest),
+        "settle" => settle::run(&rest),
+        "search" => search::run(&rest),
         // Internal: the process-per-run baseline of `sandbox` spawns this binary once per
         // invocation.
         "sandbox-once" => sandbox::once(&rest),
