@@ -360,3 +360,50 @@ async fn an_app_that_traps_shows_a_kind_message_and_records_a_failed_use() {
         .await;
     assert_eq!(body["items"][0]["users_this_period"], 0);
 }
+
+#[tokio::test]
+async fn concurrent_uses_are_all_recorded_and_shutdown_drains_the_queue() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 5).await;
+    let a = app_with_version(&app, order_id, "社保快查", SI_LOOKUP, "published").await;
+    let mut tokens = vec![];
+    for n in 0..4u16 {
+        tokens.push(app.citizen(&format!("batch{n}@example.cn"), 20 + n).await);
+    }
+    let mut running = vec![];
+    for i in 0..24usize {
+        let token = tokens[i % tokens.len()].clone();
+        let base = app.base.clone();
+        let client = app.client.clone();
+        let app_id = a.app_id;
+        running.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}/api/v1/apps/{app_id}/invoke"))
+                .bearer_auth(token)
+                .json(&json!({"input": {"months": 3}}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for r in running {
+        let body = r.await.unwrap();
+        ids.insert(body["invocation_id"].as_i64().expect("an invocation id"));
+    }
+    assert_eq!(ids.len(), 24, "every use has its own event");
+    app.state.usage.shutdown().await;
+    let rows = invocation_rows(&app, a.app_id).await;
+    assert_eq!(rows.len(), 24);
+    // After shutdown, events are still written (directly).
+    let (status, _) = invoke(&app, &tokens[0], a.app_id, json!({}), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(invocation_rows(&app, a.app_id).await.len(), 25);
+    let (_, body) = app
+        .get_json(&format!("/api/v1/market?order={order_id}"), None)
+        .await;
+    assert_eq!(body["items"][0]["users_this_period"], 4);
+}
