@@ -415,3 +415,70 @@ async fn the_progress_endpoint_reports_the_run_for_polling() {
     assert_eq!(last["run"]["done_cases"], 10);
     assert_eq!(last["run"]["accepted_cases"], 10);
 }
+
+#[tokio::test]
+async fn the_web_pages_list_orders_and_refresh_a_version_page_until_its_report_is_ready() {
+    let app = spawn_app().await;
+    let dept = app.staff(Role::Department, "dept@example.cn").await;
+    let isv = app.staff(Role::Isv, "isv@example.cn").await;
+    let order = open_si_order(&app, &dept).await;
+
+    let html = app
+        .client
+        .get(app.url("/orders?q=社保"))
+        .send()
+        .await
+        .expect("list")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains(&format!("/orders/{order}")), "{html}");
+    let resp = app
+        .client
+        .get(app.url(&format!("/orders/{order}")))
+        .send()
+        .await
+        .expect("detail");
+    assert_eq!(resp.status().as_u16(), 200);
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("starter-kit.zip") && html.contains("social_insurance"));
+
+    let (_, up) = upload(&app, &isv, order, "社保查询", wasm("si_lookup")).await;
+    let vid = up["version"]["id"].as_i64().expect("id");
+    let page = |token: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url(&format!("/isv/versions/{vid}")))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("page")
+        }
+    };
+    let queued = page(isv.clone()).await;
+    assert_eq!(queued.status().as_u16(), 200);
+    assert_eq!(
+        queued
+            .headers()
+            .get("refresh")
+            .and_then(|v| v.to_str().ok()),
+        Some("2"),
+        "the page reloads itself while the run is in flight"
+    );
+    drain(&app).await;
+    let done = page(isv.clone()).await;
+    assert!(done.headers().get("refresh").is_none());
+    let html = done.text().await.expect("html");
+    assert!(
+        html.contains("accepted") && html.contains("hidden"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("action=\"/isv/versions/{vid}\"")),
+        "publish form"
+    );
+
+    let rival = app.staff(Role::Isv, "rival@example.cn").await;
+    assert_eq!(page(rival).await.status().as_u16(), 403);
+}

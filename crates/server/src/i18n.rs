@@ -83,10 +83,12 @@ pub struct Catalog {
 const ZH_CN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/zh-CN/core.toml"),
     include_str!("../../../web/i18n/zh-CN/finance.toml"),
+    include_str!("../../../web/i18n/zh-CN/orders.toml"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/core.toml"),
     include_str!("../../../web/i18n/en/finance.toml"),
+    include_str!("../../../web/i18n/en/orders.toml"),
 ];
 
 impl Catalog {

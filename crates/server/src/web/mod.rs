@@ -4,6 +4,8 @@
 
 pub mod account;
 pub mod finance;
+pub mod isv;
+pub mod orders;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -28,6 +30,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(account::router())
         .merge(finance::router())
+        .merge(orders::router())
+        .merge(isv::router())
         .route("/", get(home))
         .route("/lang/{code}", get(set_lang))
         .route("/docs/api", get(api_docs))
