@@ -50,10 +50,10 @@ pub fn contract_of(order: &orders::Model) -> Result<Contract, ApiError> {
             order.id
         ))
     })?;
-    // Whole percent is what the evaluator takes; basis points round down so
-    // the bar is never higher than the department set it.
-    contract.threshold_percent = u8::try_from((order.pass_threshold_bp / 100).clamp(0, 100))
-        .expect("clamped to 0..=100");
+    // Whole percent is what the evaluator takes; basis points round up so a
+    // version never passes below the bar the department set.
+    let percent = (order.pass_threshold_bp.clamp(0, 10_000) + 99) / 100;
+    contract.threshold_percent = u8::try_from(percent).expect("clamped to 0..=100");
     Ok(contract)
 }
 
