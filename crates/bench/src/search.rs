@@ -133,7 +133,7 @@ impl Rng {
         let mut s = String::new();
         for i in 0..n {
             // Two thirds Chinese (no spaces between words, as written), one third English.
-            if self.next() % 3 == 0 {
+            if self.next().is_multiple_of(3) {
                 if i > 0 {
                     s.push(' ');
                 }
