@@ -271,7 +271,7 @@ async fn market(app: &TestApp) -> Market {
     }
 }
 
-fn payment<'a>(detail: &'a Value, app_id: i64) -> &'a Value {
+fn payment(detail: &Value, app_id: i64) -> &Value {
     detail["lines"]
         .as_array()
         .expect("lines")

@@ -5,7 +5,6 @@
 
 use domain::Role;
 use domain::error::UserFacingError;
-use sea_orm::TransactionTrait;
 
 use crate::auth;
 use crate::error::ApiError;

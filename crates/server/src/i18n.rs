@@ -161,8 +161,9 @@ mod tests {
         for dir in dirs {
             for entry in walk(std::path::Path::new(dir)) {
                 let text = std::fs::read_to_string(&entry).unwrap();
-                for (i, _) in text.match_indices("t(\"") {
-                    let rest = &text[i + 3..];
+                // a catalogue lookup is a method call: `page.t("…")`, `catalog.t("…")`
+                for (i, _) in text.match_indices(".t(\"") {
+                    let rest = &text[i + 4..];
                     if let Some(end) = rest.find('"') {
                         used.insert(rest[..end].to_owned());
                     }
