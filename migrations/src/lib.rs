@@ -21,8 +21,8 @@ mod m20261123_000003_create_app_tables;
 mod m20261123_000004_create_jobs_table;
 mod m20261123_000005_create_usage_tables;
 mod m20261123_000006_create_settlement_tables;
-mod m20261123_000020_settlement_aggregation;
 mod m20261123_000007_drop_invocation_foreign_keys_on_postgres;
+mod m20261123_000020_settlement_aggregation;
 
 pub struct Migrator;
 
@@ -36,8 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_jobs_table::Migration),
             Box::new(m20261123_000005_create_usage_tables::Migration),
             Box::new(m20261123_000006_create_settlement_tables::Migration),
-            Box::new(m20261123_000020_settlement_aggregation::Migration),
             Box::new(m20261123_000007_drop_invocation_foreign_keys_on_postgres::Migration),
+            Box::new(m20261123_000020_settlement_aggregation::Migration),
         ]
     }
 }

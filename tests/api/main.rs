@@ -3,9 +3,9 @@
 
 mod auth;
 mod bad_input;
+mod market;
 mod orders;
 mod pipeline;
-mod settlements;
-mod market;
 mod ratings;
+mod settlements;
 mod web;

@@ -1,8 +1,8 @@
 //! `govmarket`: the one binary. See `govmarket --help`.
 
 mod app_test;
-mod settle_cmd;
 mod search_cmd;
+mod settle_cmd;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

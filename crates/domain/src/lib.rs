@@ -10,8 +10,8 @@ pub mod error;
 pub mod lifecycle;
 pub mod money;
 pub mod period;
-pub mod ratio;
 pub mod rating;
+pub mod ratio;
 pub mod resident_id;
 pub mod role;
 pub mod settlement;
@@ -24,8 +24,8 @@ pub use credit_code::{CreditCode, CreditCodeError};
 pub use error::UserFacingError;
 pub use money::{Fen, FenError};
 pub use period::{PLATFORM_TZ, Period, PeriodError};
-pub use ratio::{BigInt, Ratio, RatioError};
 pub use rating::{RatingParams, StarHistogram, bayesian_rating};
+pub use ratio::{BigInt, Ratio, RatioError};
 pub use resident_id::{Gender, ResidentId, ResidentIdError};
 pub use settlement::{
     AppUsage, Eligibility, OrderSettlement, RewardCandidate, RewardLine, SettlementError,

@@ -28,8 +28,10 @@ const RECORD_BATCH: u64 = 5_000;
 /// Identifies the data an order's cache entry was built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Fingerprint {
-    /// (dataset id, version) of every dataset of the order, by id.
-    datasets: Vec<(i64, i32)>,
+    /// (dataset id, version, last change in µs) of every dataset of the
+    /// order, by id. The timestamp also tells apart two databases served by
+    /// one process (tests, benchmarks) whose ids and versions coincide.
+    datasets: Vec<(i64, i32, i64)>,
     grants: Vec<String>,
 }
 
@@ -73,11 +75,12 @@ pub async fn datasets_for_order(
     order_id: i64,
 ) -> Result<Arc<MemoryDatasets>, ApiError> {
     let contract = contract_for_order(db, order_id).await?;
-    let rows: Vec<(i64, i32, String)> = datasets::Entity::find()
+    let rows: Vec<(i64, i32, String, chrono::DateTime<chrono::Utc>)> = datasets::Entity::find()
         .select_only()
         .column(datasets::Column::Id)
         .column(datasets::Column::Version)
         .column(datasets::Column::Name)
+        .column(datasets::Column::UpdatedAt)
         .filter(datasets::Column::OrderId.eq(order_id))
         .order_by_asc(datasets::Column::Id)
         .into_tuple()
@@ -86,7 +89,10 @@ pub async fn datasets_for_order(
     let mut grants = contract.datasets.clone();
     grants.sort();
     let fingerprint = Fingerprint {
-        datasets: rows.iter().map(|(id, v, _)| (*id, *v)).collect(),
+        datasets: rows
+            .iter()
+            .map(|(id, v, _, at)| (*id, *v, at.timestamp_micros()))
+            .collect(),
         grants,
     };
     if let Some(hit) = lock().get(&order_id)
@@ -96,7 +102,7 @@ pub async fn datasets_for_order(
     }
 
     let mut data = MemoryDatasets::new();
-    for (dataset_id, _, name) in &rows {
+    for (dataset_id, _, name, _) in &rows {
         let mut records = Vec::new();
         let mut after = 0i64;
         loop {

@@ -45,9 +45,9 @@ pub mod orders;
 pub mod orgs;
 pub mod pipeline;
 pub mod ratings;
+pub mod settlements;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod settlements;
 pub mod usage;
 pub mod users;
 

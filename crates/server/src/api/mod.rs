@@ -1,17 +1,17 @@
 //! The JSON API under `/api/v1`. Each handler names the roles it admits in
 //! its signature and its OpenAPI annotation.
 
-pub mod audit;
 pub mod apps;
+pub mod audit;
 pub mod auth;
-pub mod orders;
-pub mod questions;
-pub mod public_settlements;
-pub mod settlements;
 pub mod invoke;
 pub mod market;
+pub mod orders;
 pub mod public_apps;
+pub mod public_settlements;
+pub mod questions;
 pub mod ratings;
+pub mod settlements;
 
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
@@ -58,12 +58,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(audit::router())
-        .merge(settlements::router())
-        .merge(public_settlements::router())
         .merge(market::router())
         .merge(invoke::router())
         .merge(ratings::router())
         .merge(public_apps::router())
+        .merge(settlements::router())
+        .merge(public_settlements::router())
         .merge(orders::router())
         .merge(questions::router())
         .merge(apps::router())
