@@ -263,3 +263,54 @@ async fn unknown_pages_are_html_404s_and_the_api_reference_renders() {
     assert_eq!(status, 200);
     assert!(html.contains("/api/v1/auth/login"));
 }
+
+#[tokio::test]
+async fn finance_form_posts_need_a_finance_user_and_the_csrf_token() {
+    let app = spawn_app().await;
+    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    let sign_in = |email: &'static str| {
+        let app = &app;
+        async move {
+            let (_, html) = get_page(app, "/login").await;
+            let token = hidden_csrf(&html);
+            post_form(
+                app,
+                "/login",
+                &[
+                    ("csrf_token", &token),
+                    ("email", email),
+                    ("password", server::demo::DEMO_PASSWORD),
+                ],
+            )
+            .await;
+            token
+        }
+    };
+    // signed out: sent to sign in, nothing read
+    let resp = post_form(&app, "/finance/settlements/1/approve", &[]).await;
+    assert_eq!(resp.status().as_u16(), 303);
+
+    let token = sign_in("citizen@demo.local").await;
+    let resp = post_form(
+        &app,
+        "/finance/settlements/1/approve",
+        &[("csrf_token", &token)],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 403, "a citizen is not finance");
+
+    let token = sign_in("finance@demo.local").await;
+    let resp = post_form(&app, "/finance/settlements/1/approve", &[]).await;
+    assert_eq!(resp.status().as_u16(), 403, "no token, no approval");
+    let resp = post_form(
+        &app,
+        "/finance/settlements/1/approve",
+        &[("csrf_token", &token)],
+    )
+    .await;
+    assert_eq!(
+        resp.status().as_u16(),
+        404,
+        "checks passed; there is no run 1"
+    );
+}
