@@ -9,3 +9,6 @@ mod pipeline;
 mod ratings;
 mod settlements;
 mod web;
+mod web_dept;
+mod web_isv;
+mod web_market;

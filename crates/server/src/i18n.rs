@@ -84,11 +84,17 @@ const ZH_CN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/zh-CN/core.toml"),
     include_str!("../../../web/i18n/zh-CN/finance.toml"),
     include_str!("../../../web/i18n/zh-CN/orders.toml"),
+    include_str!("../../../web/i18n/zh-CN/dept.toml"),
+    include_str!("../../../web/i18n/zh-CN/isv.toml"),
+    include_str!("../../../web/i18n/zh-CN/market.toml"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/core.toml"),
     include_str!("../../../web/i18n/en/finance.toml"),
     include_str!("../../../web/i18n/en/orders.toml"),
+    include_str!("../../../web/i18n/en/dept.toml"),
+    include_str!("../../../web/i18n/en/isv.toml"),
+    include_str!("../../../web/i18n/en/market.toml"),
 ];
 
 impl Catalog {

@@ -3,8 +3,11 @@
 //! at the top linking to each field and the message repeated beside it.
 
 pub mod account;
+pub mod dept;
 pub mod finance;
+pub mod forms;
 pub mod isv;
+pub mod market;
 pub mod orders;
 
 use askama::Template;
@@ -32,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .merge(finance::router())
         .merge(orders::router())
         .merge(isv::router())
+        .merge(dept::router())
+        .merge(market::router())
         .route("/", get(home))
         .route("/lang/{code}", get(set_lang))
         .route("/docs/api", get(api_docs))

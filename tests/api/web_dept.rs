@@ -1,0 +1,1 @@
+//! Web journeys (dept pages) against a real server, without JavaScript.

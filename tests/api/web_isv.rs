@@ -1,0 +1,1 @@
+//! Web journeys (isv pages) against a real server, without JavaScript.

@@ -1,0 +1,1 @@
+//! Web journeys (market pages) against a real server, without JavaScript.
