@@ -456,6 +456,10 @@ async fn handle(
     )
     .await?;
     txn.commit().await?;
+    if regression {
+        // A delisted version leaves the market's search results at once.
+        crate::api::market::index_app(state, app.id).await;
+    }
     debug_assert!(finished.load(Ordering::Acquire));
     Ok(())
 }

@@ -582,6 +582,7 @@ pub async fn publish(
         .await?
         .ok_or_else(|| ApiError::not_found("版本 / version"))?;
     txn.commit().await?;
+    crate::api::market::index_app(state, app.id).await;
     Ok(v)
 }
 
@@ -635,6 +636,7 @@ pub async fn withdraw(
     )
     .await?;
     txn.commit().await?;
+    crate::api::market::index_app(state, app.id).await;
     Ok(app)
 }
 

@@ -175,6 +175,7 @@ pub struct OrderSummary {
     pub id: i64,
     pub title: String,
     pub category: String,
+    pub department_org_id: i64,
     pub department: Option<String>,
     pub budget_fen: i64,
     pub deadline: Option<DateTime<Utc>>,
@@ -613,6 +614,12 @@ pub async fn move_order(
     )
     .await?;
     txn.commit().await?;
+    // Opening puts the order in search; closing or cancelling takes it and
+    // (for cancel) its listings out.
+    crate::api::market::index_order(state, order.id).await;
+    for app in store::apps::list(state.db.conn(), None, Some(order.id)).await? {
+        crate::api::market::index_app(state, app.id).await;
+    }
     Ok(order)
 }
 
@@ -1160,6 +1167,8 @@ pub struct OrderQuery {
     pub q: Option<String>,
     /// Only this department's orders.
     pub department: Option<i64>,
+    /// Only orders of exactly this category.
+    pub category: Option<String>,
     /// The `next` cursor of the previous page.
     pub page: Option<i64>,
     /// At most 200; default 50.
@@ -1177,6 +1186,7 @@ pub async fn list_orders(
     let mut filter = store::orders::OrderFilter {
         q: query.q.clone(),
         department_org_id: query.department,
+        category: query.category.clone(),
         before_id: query.page,
         limit: query.limit.unwrap_or(50),
         ..Default::default()
@@ -1228,6 +1238,7 @@ pub async fn list_orders(
             id: o.id,
             title: o.title,
             category: o.category,
+            department_org_id: o.department_org_id,
             department: names.get(&o.department_org_id).cloned().flatten(),
             budget_fen: o.budget_fen,
             deadline: o.deadline,
