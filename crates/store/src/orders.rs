@@ -83,6 +83,8 @@ pub struct OrderFilter {
     /// Case-insensitive substring of the title, description or category.
     pub q: Option<String>,
     pub department_org_id: Option<i64>,
+    /// Exactly this category.
+    pub category: Option<String>,
     /// Orders with an id below this (the `next` of the previous page).
     pub before_id: Option<i64>,
     pub limit: u64,
@@ -99,6 +101,9 @@ pub async fn list<C: ConnectionTrait>(
     }
     if let Some(org) = filter.department_org_id {
         q = q.filter(orders::Column::DepartmentOrgId.eq(org));
+    }
+    if let Some(category) = filter.category.as_deref().filter(|c| !c.is_empty()) {
+        q = q.filter(orders::Column::Category.eq(category));
     }
     if let Some(text) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
