@@ -21,6 +21,7 @@ use domain::Fen;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod demo_citizen;
 pub mod people;
 pub mod rng;
 mod services;
@@ -106,6 +107,38 @@ pub struct DemoService {
     /// Dataset name -> records.
     pub datasets: BTreeMap<String, Dataset>,
     pub cases: Vec<TestCase>,
+}
+
+impl DemoService {
+    /// What the service's reference rule answers when citizen `subject`
+    /// asks `input`, over this service's datasets: the right output of a
+    /// use of any of its apps. `None` for a service this crate does not know.
+    pub fn reference_answer(&self, subject: &str, input: &Value) -> Option<Value> {
+        let lookup =
+            |dataset: &str, key: Option<&str>| key.and_then(|k| self.datasets.get(dataset)?.get(k));
+        let field = |name: &str| input.get(name).and_then(Value::as_str);
+        Some(match self.slug.as_str() {
+            "social-insurance-records" => services::social_insurance::answer(
+                lookup(services::social_insurance::DATASET, Some(subject)),
+                input,
+            ),
+            "housing-fund-withdrawal" => services::housing_fund::answer(
+                lookup(services::housing_fund::DATASET, Some(subject)),
+                input,
+            ),
+            "traffic-violations" => services::traffic::answer(
+                lookup(services::traffic::DATASET, field("plate")),
+                subject,
+                input,
+            ),
+            "property-registration-precheck" => services::property::answer(
+                lookup(services::property::DATASET, field("certificate_no")),
+                subject,
+                input,
+            ),
+            _ => return None,
+        })
+    }
 }
 
 /// Summary of a service for `services.json` (the demo seed reads it).

@@ -307,3 +307,57 @@ fn the_committed_suites_are_what_the_generator_writes() {
     }
     assert!(compared > 12);
 }
+
+#[test]
+fn the_reference_answer_agrees_with_every_case_and_finds_the_demo_citizens_records() {
+    for s in services() {
+        for c in &s.cases {
+            let Expect::Equals { value } = &c.expect else {
+                continue;
+            };
+            let subject = c.subject.as_deref().unwrap_or("");
+            assert_eq!(
+                s.reference_answer(subject, &c.input).as_ref(),
+                Some(value),
+                "{} {}",
+                s.slug,
+                c.id
+            );
+        }
+    }
+    let services = services();
+    let by_slug = |slug: &str| {
+        services
+            .iter()
+            .find(|s| s.slug == slug)
+            .expect("service exists")
+    };
+    let me = mock_data::demo_citizen::ID_NUMBER;
+    let si = by_slug("social-insurance-records")
+        .reference_answer(me, &serde_json::json!({"months": 24}))
+        .expect("known service");
+    assert_eq!(si["name"], mock_data::demo_citizen::NAME);
+    // 2024-11, 2024-12 and 2026-01..=2026-10; the run starts after the gap.
+    assert_eq!(
+        (si["months_paid"].as_i64(), si["continuous_months"].as_i64()),
+        (Some(12), Some(10))
+    );
+    let tv = by_slug("traffic-violations")
+        .reference_answer(
+            me,
+            &serde_json::json!({"plate": mock_data::demo_citizen::PLATE, "only_unpaid": true}),
+        )
+        .expect("known service");
+    assert_eq!(
+        (tv["found"].as_bool(), tv["count"].as_i64()),
+        (Some(true), Some(2))
+    );
+    let hf = by_slug("housing-fund-withdrawal")
+        .reference_answer(
+            me,
+            &serde_json::json!({"purpose": "rent", "amount_fen": 300_000}),
+        )
+        .expect("known service");
+    assert_eq!(hf["eligible"], true);
+    assert_eq!(hf["max_amount_fen"], 450_000);
+}

@@ -382,7 +382,11 @@ fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
 }
 
 pub fn service(population: &[Citizen]) -> DemoService {
-    let data = dataset(population);
+    let mut data = dataset(population);
+    data.insert(
+        crate::demo_citizen::ID_NUMBER.into(),
+        crate::demo_citizen::housing_fund(),
+    );
     let cases = cases(population, &data);
     DemoService {
         slug: "housing-fund-withdrawal".into(),

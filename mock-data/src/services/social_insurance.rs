@@ -342,11 +342,27 @@ fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
             input,
         );
     }
+    // Last, so the ids above stay put: a whole year missing across a year
+    // boundary (the demo citizen paid nothing in 2025). The run of
+    // continuous months stops at 2026-01; counting December -> January as
+    // consecutive without looking at the year reaches back over the gap.
+    for months in [24, 36] {
+        add(
+            &mut list,
+            format!("整年断缴（2024-12 之后直到 2026-01 才恢复），查询 {months} 个月"),
+            crate::demo_citizen::ID_NUMBER.into(),
+            json!({ "months": months }),
+        );
+    }
     list.into_cases()
 }
 
 pub fn service(population: &[Citizen]) -> DemoService {
-    let data = dataset(population);
+    let mut data = dataset(population);
+    data.insert(
+        crate::demo_citizen::ID_NUMBER.into(),
+        crate::demo_citizen::social_insurance(),
+    );
     let cases = cases(population, &data);
     DemoService {
         slug: "social-insurance-records".into(),

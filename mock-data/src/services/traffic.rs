@@ -419,7 +419,11 @@ fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
 }
 
 pub fn service(population: &[Citizen]) -> DemoService {
-    let data = dataset(population);
+    let mut data = dataset(population);
+    data.insert(
+        crate::demo_citizen::PLATE.into(),
+        crate::demo_citizen::traffic(),
+    );
     let cases = cases(population, &data);
     DemoService {
         slug: "traffic-violations".into(),
