@@ -1,6 +1,8 @@
 //! `cargo run --release -p bench -- <benchmark>`: each benchmark measures itself against a
 //! baseline in the same run, prints human lines with ratios, and ends with one JSON line.
 
+mod harness;
+mod invoke;
 mod pipeline;
 mod sandbox;
 mod search;
@@ -16,6 +18,10 @@ const BENCHMARKS: &[(&str, &str)] = &[
     (
         "pipeline",
         "a 1,000-case suite uploaded through the API and run through the queue vs the sandbox alone",
+    ),
+    (
+        "invoke",
+        "citizens' HTTP invocations through the full path vs a bare authenticated JSON endpoint",
     ),
     (
         "settle",
@@ -34,6 +40,7 @@ fn main() -> ExitCode {
     let result = match name.as_str() {
         "sandbox" => sandbox::run(&rest),
         "pipeline" => pipeline::run(&rest),
+        "invoke" => invoke::run(&rest),
         "settle" => settle::run(&rest),
         "search" => search::run(&rest),
         // Internal: the process-per-run baseline of `sandbox` spawns this binary once per

@@ -5,13 +5,13 @@
 //!
 //! Options: `--cases N` (default 1000).
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use server::config::{Config, FileConfig, Overrides};
+
+use crate::harness::{Harness, check, guest, read_json};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut cases = 1000usize;
@@ -34,18 +34,6 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         .block_on(bench(cases))
 }
 
-fn guest(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../sandbox/guest")
-        .join(path)
-}
-
-fn read_json(path: &str) -> anyhow::Result<Value> {
-    let p = guest(path);
-    let bytes = std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
-    Ok(serde_json::from_slice(&bytes)?)
-}
-
 /// `n` cases cycling through the example suite's ten, with fresh ids.
 fn suite(n: usize) -> anyhow::Result<Vec<Value>> {
     let base = read_json("suites/social-insurance/cases.json")?;
@@ -60,124 +48,13 @@ fn suite(n: usize) -> anyhow::Result<Vec<Value>> {
 }
 
 async fn bench(n: usize) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("bench.db").display()
-    );
-    let db = store::connect(&url).await?;
-    store::migrate(&db).await?;
-    let env = |k: &str| match k {
-        "GOVMARKET_JWT_SECRET" => Some("bench-secret-bench-secret-bench-secret-0123".to_owned()),
-        _ => None,
-    };
-    let mut config = Config::resolve(
-        FileConfig::default(),
-        env,
-        Overrides {
-            addr: Some("127.0.0.1:0".parse()?),
-            data_dir: Some(dir.path().to_path_buf()),
-        },
-    )?;
-    config.database_url = url;
-    let state = server::AppState::with_db(config, db)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let app = server::app(state.clone());
-    tokio::spawn(async move {
-        let _ = server::axum::serve(listener, app).await;
-    });
-
-    let token = |email: &str, role: domain::Role| {
-        let state = state.clone();
-        let email = email.to_owned();
-        async move {
-            let reg = server::accounts::Registration {
-                email: email.clone(),
-                password: "correct horse battery".into(),
-                display_name: "bench".into(),
-                role: role.as_str().into(),
-                org_name: Some(format!("bench {email}")),
-                ..Default::default()
-            };
-            let user = server::accounts::create_by_admin(
-                &state.db,
-                reg,
-                &server::accounts::Actor::system(),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            Ok::<_, anyhow::Error>(
-                state
-                    .keys
-                    .issue(user.id, user.role)
-                    .map_err(|e| e.into_anyhow())?
-                    .0,
-            )
-        }
-    };
-    let dept = token("dept@bench.local", domain::Role::Department).await?;
-    let isv = token("isv@bench.local", domain::Role::Isv).await?;
-    let http = reqwest::Client::new();
-
-    let mut contract = read_json("suites/social-insurance/contract.json")?;
-    if let Some(c) = contract.as_object_mut() {
-        c.remove("threshold_percent");
-    }
+    let h = Harness::start(|_| {}).await?;
+    let dept = h
+        .token("dept@bench.local", domain::Role::Department, None)
+        .await?;
+    let isv = h.token("isv@bench.local", domain::Role::Isv, None).await?;
     let cases = suite(n)?;
-    let check = |r: reqwest::Response, what: &'static str| async move {
-        let status = r.status();
-        let body = r.text().await.unwrap_or_default();
-        if !status.is_success() {
-            bail!("{what}: {status} {body}");
-        }
-        Ok(serde_json::from_str::<Value>(&body).unwrap_or(Value::Null))
-    };
-    let order = check(
-        http.post(format!("{base}/api/v1/orders"))
-            .bearer_auth(&dept)
-            .json(
-                &json!({"title": "社保缴费记录查询（压测）", "description": "bench",
-                          "category": "社会保障", "budget_fen": 100_000, "contract": contract}),
-            )
-            .send()
-            .await?,
-        "create order",
-    )
-    .await?;
-    let order = order["id"].as_i64().context("order id")?;
-    let data = std::fs::read(guest(
-        "suites/social-insurance/datasets/social_insurance.json",
-    ))?;
-    check(
-        http.put(format!(
-            "{base}/api/v1/orders/{order}/datasets/social_insurance?sample=true"
-        ))
-        .bearer_auth(&dept)
-        .header("content-type", "application/json")
-        .body(data)
-        .send()
-        .await?,
-        "dataset",
-    )
-    .await?;
-    check(
-        http.put(format!("{base}/api/v1/orders/{order}/test-suite"))
-            .bearer_auth(&dept)
-            .json(&json!({"cases": cases}))
-            .send()
-            .await?,
-        "suite",
-    )
-    .await?;
-    check(
-        http.post(format!("{base}/api/v1/orders/{order}/publish"))
-            .bearer_auth(&dept)
-            .send()
-            .await?,
-        "publish",
-    )
-    .await?;
+    let order = h.open_si_order(&dept, &cases).await?;
     let wasm = std::fs::read(guest("wasm/si_lookup.wasm"))?;
 
     // Baseline: the sandbox's own evaluator over the same suite, in a fresh
@@ -204,29 +81,14 @@ async fn bench(n: usize) -> anyhow::Result<()> {
     };
 
     // The pipeline: upload, queue, worker, stored report.
-    let workers = server::pipeline::spawn_workers(state.clone(), 1);
+    let workers = server::pipeline::spawn_workers(h.state.clone(), 1);
     let t = Instant::now();
-    let form = reqwest::multipart::Form::new()
-        .text("name", "社保查询")
-        .text("release_notes", "bench")
-        .part(
-            "wasm",
-            reqwest::multipart::Part::bytes(wasm).file_name("app.wasm"),
-        );
-    let up = check(
-        http.post(format!("{base}/api/v1/orders/{order}/apps"))
-            .bearer_auth(&isv)
-            .multipart(form)
-            .send()
-            .await?,
-        "upload",
-    )
-    .await?;
-    let vid = up["version"]["id"].as_i64().context("version id")?;
+    let (_, vid) = h.upload(&isv, order, wasm).await?;
     let upload_done = t.elapsed();
     let status = loop {
         let p = check(
-            http.get(format!("{base}/api/v1/versions/{vid}/progress"))
+            h.http
+                .get(h.url(&format!("/api/v1/versions/{vid}/progress")))
                 .bearer_auth(&isv)
                 .send()
                 .await?,
