@@ -11,7 +11,7 @@ use axum::routing::get;
 use domain::Fen;
 use serde::Deserialize;
 
-use super::{Page, internal_page, message_page};
+use super::{FormErrors, Page, internal_page, message_page};
 use crate::api::orders::{
     OrderQuery, OrderSummary, OrderView, list_orders, order_view, visible_order,
 };
@@ -42,6 +42,9 @@ pub(crate) fn status_key(status: &str) -> &'static str {
 struct ListQuery {
     q: Option<String>,
     status: Option<String>,
+    category: Option<String>,
+    /// A department's organisation id; empty for all.
+    department: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -50,6 +53,12 @@ struct ListPage {
     page: Page,
     q: String,
     status: String,
+    category: String,
+    department: String,
+    /// The categories and departments of the orders in this status, so the
+    /// filter offers only choices that can match.
+    categories: Vec<String>,
+    departments: Vec<(String, String)>,
     orders: Vec<OrderSummary>,
 }
 
@@ -59,21 +68,70 @@ async fn list_page(
     Query(query): Query<ListQuery>,
 ) -> Response {
     let status = query.status.clone().unwrap_or_else(|| "open".into());
-    let q = OrderQuery {
+    let category = query.category.clone().unwrap_or_default();
+    let department = query.department.clone().unwrap_or_default();
+    let department_id = match department.trim() {
+        "" => None,
+        d => match d.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                return message_page(
+                    &page,
+                    StatusCode::BAD_REQUEST,
+                    "orders.error_title",
+                    "orders.bad_filter",
+                );
+            }
+        },
+    };
+    let query_for = |all: bool| OrderQuery {
         status: Some(status.clone()).filter(|s| !s.is_empty()),
-        q: query.q.clone(),
-        department: None,
+        q: query.q.clone().filter(|_| !all),
+        department: department_id.filter(|_| !all),
+        category: Some(category.clone()).filter(|c| !all && !c.is_empty()),
         page: None,
         limit: Some(200),
     };
-    match list_orders(&state, page.current.as_ref(), &q).await {
-        Ok(list) => ListPage {
-            page,
-            q: query.q.unwrap_or_default(),
-            status,
-            orders: list.items,
+    let listed = async {
+        let choices = list_orders(&state, page.current.as_ref(), &query_for(true)).await?;
+        let list = list_orders(&state, page.current.as_ref(), &query_for(false)).await?;
+        Ok::<_, crate::error::ApiError>((choices, list))
+    }
+    .await;
+    match listed {
+        Ok((choices, list)) => {
+            let mut categories: Vec<String> =
+                choices.items.iter().map(|o| o.category.clone()).collect();
+            // A category from a shared link stays visible as chosen.
+            if !category.is_empty() {
+                categories.push(category.clone());
+            }
+            categories.sort();
+            categories.dedup();
+            let mut departments: Vec<(String, String)> = choices
+                .items
+                .iter()
+                .map(|o| {
+                    (
+                        o.department_org_id.to_string(),
+                        o.department.clone().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            departments.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+            departments.dedup();
+            ListPage {
+                page,
+                q: query.q.unwrap_or_default(),
+                status,
+                category,
+                department,
+                categories,
+                departments,
+                orders: list.items,
+            }
+            .into_response()
         }
-        .into_response(),
         Err(e) if e.status().is_client_error() => {
             message_page(&page, e.status(), "orders.error_title", "orders.bad_filter")
         }
@@ -89,27 +147,58 @@ struct DetailPage {
     input_schema: String,
     output_schema: String,
     limits: String,
+    /// A signed-in ISV on an open order may upload and ask.
+    isv_can_act: bool,
+    errors: FormErrors,
+    question_body: String,
+}
+
+/// The ask-a-question form as posted, for showing it again with its errors.
+#[derive(Default)]
+pub(crate) struct AskForm {
+    pub(crate) errors: FormErrors,
+    pub(crate) body: String,
+    pub(crate) status: StatusCode,
 }
 
 async fn order_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Response {
-    let order = match visible_order(&state, page.current.as_ref(), id).await {
+    order_detail(&state, page, id, AskForm::default()).await
+}
+
+/// The order's page, with the ask-a-question form as posted (the ISV pages
+/// show it again this way when a question is refused).
+pub(crate) async fn order_detail(state: &AppState, page: Page, id: i64, ask: AskForm) -> Response {
+    let order = match visible_order(state, page.current.as_ref(), id).await {
         Ok(o) => o,
         Err(e) if e.status() == StatusCode::NOT_FOUND => {
             return super::not_found(page).await;
         }
         Err(e) => return internal_page(&page, e),
     };
-    let view = match order_view(&state, order).await {
+    let view = match order_view(state, order).await {
         Ok(v) => v,
         Err(e) => return internal_page(&page, e),
     };
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    DetailPage {
-        input_schema: pretty(&view.contract["input_schema"]),
-        output_schema: pretty(&view.contract["output_schema"]),
-        limits: pretty(&view.contract["limits"]),
-        page,
-        order: view,
-    }
-    .into_response()
+    let isv_can_act = view.status == "open"
+        && page
+            .current
+            .as_ref()
+            .is_some_and(|c| c.role() == domain::Role::Isv);
+    let mut page = page;
+    page.has_errors = !ask.errors.is_empty();
+    (
+        ask.status,
+        DetailPage {
+            input_schema: pretty(&view.contract["input_schema"]),
+            output_schema: pretty(&view.contract["output_schema"]),
+            limits: pretty(&view.contract["limits"]),
+            page,
+            order: view,
+            isv_can_act,
+            errors: ask.errors,
+            question_body: ask.body,
+        },
+    )
+        .into_response()
 }
