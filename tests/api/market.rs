@@ -407,3 +407,141 @@ async fn concurrent_uses_are_all_recorded_and_shutdown_drains_the_queue() {
         .await;
     assert_eq!(body["items"][0]["users_this_period"], 4);
 }
+
+#[tokio::test]
+async fn the_demo_market_has_competing_apps_for_three_services_and_each_answers_the_demo_citizen() {
+    use sea_orm::PaginatorTrait;
+
+    let app = spawn_app().await;
+    let state = &app.state;
+    server::demo::seed_accounts(&state.db)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .expect("accounts");
+    server::demo_orders::seed_orders(state)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .expect("orders");
+    let published = server::api::market::seed_market(state)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .expect("market");
+    assert_eq!(
+        published, 5,
+        "the five competing apps are tested and listed"
+    );
+
+    let (status, market) = app.get_json("/api/v1/market", None).await;
+    assert_eq!(status, 200, "{market}");
+    let items = market["items"].as_array().expect("items").clone();
+    let mut per_order: std::collections::BTreeMap<i64, Vec<&Value>> = Default::default();
+    for item in &items {
+        per_order
+            .entry(item["order_id"].as_i64().expect("order id"))
+            .or_default()
+            .push(item);
+    }
+    let competing = per_order.values().filter(|apps| apps.len() >= 2).count();
+    assert!(competing >= 3, "{per_order:#?}");
+    for apps in per_order.values() {
+        // Every listed app passed every case, and the demo citizen used and rated it.
+        for a in apps {
+            assert_eq!(a["test_score_bp"], 10_000, "{a}");
+            assert!(a["users_this_period"].as_u64() >= Some(1), "{a}");
+            assert!(a["rating"]["count"].as_u64() >= Some(1), "{a}");
+        }
+    }
+
+    // The demo citizen signs in and gets their own records from each new app.
+    let (status, login) = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "citizen@demo.local", "password": server::demo::DEMO_PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{login}");
+    let token = login["token"].as_str().expect("token");
+    let services = mock_data::demo_services();
+    let me = mock_data::demo_citizen::ID_NUMBER;
+    let plate = mock_data::demo_citizen::PLATE;
+    let uses = [
+        (
+            "社保缴费查询便民版",
+            "social-insurance-records",
+            json!({"months": 24}),
+        ),
+        (
+            "交通违法随手查",
+            "traffic-violations",
+            json!({"plate": plate}),
+        ),
+        (
+            "违章查询简易版",
+            "traffic-violations",
+            json!({"plate": plate, "only_unpaid": true}),
+        ),
+        (
+            "公积金提取一点通",
+            "housing-fund-withdrawal",
+            json!({"purpose": "rent", "amount_fen": 300_000}),
+        ),
+        (
+            "公积金资格自助查",
+            "housing-fund-withdrawal",
+            json!({"purpose": "purchase", "amount_fen": 99_000_000}),
+        ),
+    ];
+    for (name, slug, input) in uses {
+        let item = items
+            .iter()
+            .find(|i| i["app_name"] == name)
+            .unwrap_or_else(|| panic!("{name} is listed"));
+        let service = services.iter().find(|s| s.slug == slug).expect("service");
+        let expected = service
+            .reference_answer(me, &input)
+            .expect("a known service");
+        assert_eq!(
+            expected["found"], true,
+            "{name}: the demo citizen has records"
+        );
+        let app_id = item["app_id"].as_i64().expect("app id");
+        let (status, body) = invoke(&app, token, app_id, input.clone(), None).await;
+        assert_eq!(status, 200, "{name}: {body}");
+        assert_eq!(body["output"], expected, "{name} for {input}");
+    }
+
+    // A second seed adds nothing.
+    let apps_before = apps::Entity::find().count(state.db.conn()).await.unwrap();
+    let versions_before = versions::Entity::find()
+        .count(state.db.conn())
+        .await
+        .unwrap();
+    let ratings_before = store::entity::ratings::Entity::find()
+        .count(state.db.conn())
+        .await
+        .unwrap();
+    let again = server::api::market::seed_market(state)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .expect("market again");
+    assert_eq!(again, 0);
+    assert_eq!(
+        apps::Entity::find().count(state.db.conn()).await.unwrap(),
+        apps_before
+    );
+    assert_eq!(
+        versions::Entity::find()
+            .count(state.db.conn())
+            .await
+            .unwrap(),
+        versions_before
+    );
+    assert_eq!(
+        store::entity::ratings::Entity::find()
+            .count(state.db.conn())
+            .await
+            .unwrap(),
+        ratings_before
+    );
+}

@@ -11,11 +11,13 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 
 /// (email, display name, role, resident id or organisation)
 pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str)] = &[
+    // The mock datasets hold this person's records, so using an app in the
+    // demo finds something.
     (
         "citizen@demo.local",
-        "张小明",
+        mock_data::demo_citizen::NAME,
         Role::Citizen,
-        "11010519491231002X",
+        mock_data::demo_citizen::ID_NUMBER,
     ),
     (
         "isv@demo.local",
