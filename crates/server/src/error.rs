@@ -135,6 +135,10 @@ impl ApiError {
     pub fn field(&self) -> Option<&str> {
         self.field.as_deref()
     }
+    /// Seconds a rate-limited client should wait (the `Retry-After`).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -214,6 +214,18 @@ pub async fn reply(
     Path(rating_id): Path<i64>,
     ApiJson(req): ApiJson<ReplyRequest>,
 ) -> ApiResult<(StatusCode, Json<ReplyView>)> {
+    let view = reply_to(&state, who.user(), rating_id, req.body, request_id).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Checks and stores an ISV's reply; shared by the API and the web form.
+pub async fn reply_to(
+    state: &AppState,
+    isv: &store::users::User,
+    rating_id: i64,
+    body: String,
+    request_id: Option<String>,
+) -> ApiResult<ReplyView> {
     let rating = store::ratings::find(state.db.conn(), rating_id)
         .await?
         .ok_or_else(|| ApiError::not_found("评价 / rating"))?;
@@ -221,15 +233,15 @@ pub async fn reply(
         .one(state.db.conn())
         .await?
         .ok_or_else(|| ApiError::not_found("应用 / app"))?;
-    if who.user().org_id != Some(app.isv_org_id) {
+    if isv.role != Role::Isv || isv.org_id != Some(app.isv_org_id) {
         return Err(ApiError::forbidden(
             "只能回复本机构应用的评价 / you can reply only to ratings of your own apps",
         ));
     }
-    let body = optional_text("body", Some(req.body), MAX_TEXT_CHARS)?
+    let body = optional_text("body", Some(body), MAX_TEXT_CHARS)?
         .ok_or_else(|| ApiError::invalid_field("body", "请填写回复内容 / enter a reply"))?;
     let txn = state.db.begin_write().await?;
-    let saved = store::ratings::reply(&txn, rating.id, who.user().id, body, store::now())
+    let saved = store::ratings::reply(&txn, rating.id, isv.id, body, store::now())
         .await
         .map_err(|e| match e {
             store::StoreError::Conflict { .. } => ApiError::conflict(
@@ -241,7 +253,7 @@ pub async fn reply(
     store::audit::append(
         &txn,
         AuditEntry {
-            actor_id: Some(who.user().id),
+            actor_id: Some(isv.id),
             actor_role: Some(Role::Isv),
             action: "rating.reply".into(),
             object_type: "rating".into(),
@@ -252,15 +264,12 @@ pub async fn reply(
     )
     .await?;
     txn.commit().await.map_err(ApiError::from)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ReplyView {
-            id: saved.id,
-            rating_id: saved.rating_id,
-            body: saved.body,
-            created_at: saved.created_at,
-        }),
-    ))
+    Ok(ReplyView {
+        id: saved.id,
+        rating_id: saved.rating_id,
+        body: saved.body,
+        created_at: saved.created_at,
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -310,10 +319,24 @@ pub async fn report(
     // Reports share the rating allowance: the reporter's and the address's.
     let reporter = who.as_ref().map(|u| u.user.id);
     state.rate_limits.check(Action::Rate, reporter, addr)?;
+    let view = report_rating(&state, who.as_ref(), rating_id, req.reason, request_id).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Checks and stores a report (the caller applies the rate limit); shared
+/// by the API and the web form.
+pub async fn report_rating(
+    state: &AppState,
+    who: Option<&CurrentUser>,
+    rating_id: i64,
+    reason: String,
+    request_id: Option<String>,
+) -> ApiResult<ReportView> {
+    let reporter = who.map(|u| u.user.id);
     let rating = store::ratings::find(state.db.conn(), rating_id)
         .await?
         .ok_or_else(|| ApiError::not_found("评价 / rating"))?;
-    let reason = optional_text("reason", Some(req.reason), MAX_REASON_CHARS)?
+    let reason = optional_text("reason", Some(reason), MAX_REASON_CHARS)?
         .ok_or_else(|| ApiError::invalid_field("reason", "请说明举报原因 / give a reason"))?;
     let txn = state.db.begin_write().await?;
     let saved = store::ratings::report(&txn, rating.id, reporter, reason, store::now()).await?;
@@ -321,7 +344,7 @@ pub async fn report(
         &txn,
         AuditEntry {
             actor_id: reporter,
-            actor_role: who.as_ref().map(|u| u.role()),
+            actor_role: who.map(|u| u.role()),
             action: "rating.report".into(),
             object_type: "rating".into(),
             object_id: Some(rating.id),
@@ -331,12 +354,9 @@ pub async fn report(
     )
     .await?;
     txn.commit().await.map_err(ApiError::from)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ReportView {
-            id: saved.id,
-            rating_id: saved.rating_id,
-            status: saved.status,
-        }),
-    ))
+    Ok(ReportView {
+        id: saved.id,
+        rating_id: saved.rating_id,
+        status: saved.status,
+    })
 }
