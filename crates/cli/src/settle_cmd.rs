@@ -106,7 +106,15 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
             )
             .await;
             bar.finish_and_clear();
-            let run = run.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let run = match run {
+                Ok(run) => run,
+                // Bad input, not a failure of the platform: the usage exit code.
+                Err(e @ settlement::SettlementFailure::PeriodNotEnded { .. }) => {
+                    eprintln!("--period: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(anyhow::anyhow!("{e}")),
+            };
             println!(
                 "draft run {} for {period}: {} lines, budget {}, paid {}, unspent {}",
                 run.id,
@@ -131,6 +139,10 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
         if run.status == "draft" {
             eprintln!("run {} is a draft: approve it first (--approve)", run.id);
             return Ok(ExitCode::from(2));
+        }
+        if run.status == "paid" {
+            println!("run {} is already paid: nothing to do", run.id);
+            return Ok(ExitCode::SUCCESS);
         }
         let provider = settlement::provider(&state.config)?;
         let run = st::start_payout(&state.db, run.id, provider.name(), &actor)
