@@ -419,6 +419,18 @@ async fn isv_questions_get_public_answers_and_only_while_the_order_is_open() {
         .await;
     assert_error(status, &again, 409, "already_answered");
 
+    // The asker is told once; the answer itself is public.
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&isv)).await;
+    let kinds: Vec<&str> = inbox["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|n| n["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["question.answered"], "{inbox}");
+    let (_, theirs) = app.get_json("/api/v1/notifications", Some(&other_isv)).await;
+    assert_eq!(theirs["unread"], 0, "{theirs}");
+
     // Another ISV reads the answer.
     let (_, order) = app
         .get_json(&format!("/api/v1/orders/{id}"), Some(&other_isv))

@@ -324,6 +324,41 @@ async fn new_cases_on_an_open_order_retest_published_versions_and_delist_those_t
     );
     assert_eq!(v["run"]["reason"], "regression");
     assert_eq!(v["run"]["total_cases"], 11);
+
+    // The vendor is told, with a link to the report; nobody else is.
+    let (status, inbox) = app.get_json("/api/v1/notifications", Some(&isv)).await;
+    assert_eq!(status, 200, "{inbox}");
+    assert_eq!(inbox["unread"], 1, "{inbox}");
+    let notice = &inbox["items"][0];
+    assert_eq!(notice["kind"], "version.delisted");
+    assert_eq!(notice["link"], format!("/isv/versions/{vid}"));
+    let other = app.staff(Role::Isv, "other-isv@example.cn").await;
+    let (_, theirs) = app.get_json("/api/v1/notifications", Some(&other)).await;
+    assert_eq!(
+        theirs["items"].as_array().map(Vec::len),
+        Some(0),
+        "{theirs}"
+    );
+    let nid = notice["id"].as_i64().expect("id");
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/notifications/{nid}/read"),
+            &json!({}),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(status, 404, "another vendor cannot touch it");
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/notifications/{nid}/read"),
+            &json!({}),
+            Some(&isv),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&isv)).await;
+    assert_eq!(inbox["unread"], 0, "{inbox}");
+    assert!(inbox["items"][0]["read_at"].is_string(), "{inbox}");
 }
 
 #[tokio::test]

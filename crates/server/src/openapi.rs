@@ -37,6 +37,7 @@ fn modules() -> Vec<utoipa::openapi::OpenApi> {
         api::orders::OrdersApi::openapi(),
         api::questions::QuestionsApi::openapi(),
         api::apps::AppsApi::openapi(),
+        api::notifications::NotificationsApi::openapi(),
     ]
 }
 

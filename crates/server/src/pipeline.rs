@@ -414,6 +414,18 @@ async fn handle(
                 "应用「{}」第 {} 版回归测试未通过，已下架（得分 {}%）",
                 app.name, version.number, report.score_percent
             );
+            // The vendor hears of it in the same transaction as the delisting.
+            store::notifications::notify(
+                &txn,
+                store::notifications::Recipient::Org(app.isv_org_id),
+                "version.delisted",
+                format!(
+                    "{summary}：需求订单新增了测试用例，请查看报告、修复后上传新版本。 / Version {} of \"{}\" failed the regression run after the order's suite grew and was delisted.",
+                    version.number, app.name
+                ),
+                Some(format!("/isv/versions/{}", version.id)),
+            )
+            .await?;
         } else {
             summary = format!(
                 "应用「{}」第 {} 版回归测试{}（得分 {}%）",

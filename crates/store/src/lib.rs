@@ -41,6 +41,7 @@ pub mod entity;
 mod error;
 pub mod jobs;
 pub mod market;
+pub mod notifications;
 pub mod orders;
 pub mod orgs;
 pub mod pipeline;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod invoke;
 pub mod market;
+pub mod notifications;
 pub mod orders;
 pub mod public_apps;
 pub mod public_settlements;
@@ -67,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .merge(orders::router())
         .merge(questions::router())
         .merge(apps::router())
+        .merge(notifications::router())
         .route("/openapi.json", get(crate::openapi::document))
 }
 

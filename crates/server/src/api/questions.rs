@@ -189,6 +189,18 @@ pub async fn answer_question(
         ),
     )
     .await?;
+    // The asker hears of the answer; everyone else reads it on the order page.
+    store::notifications::notify(
+        &txn,
+        store::notifications::Recipient::User(q.question.asked_by),
+        "question.answered",
+        format!(
+            "部门已答复您在订单《{}》中提出的问题。 / Your question on \"{}\" was answered.",
+            order.title, order.title
+        ),
+        Some(format!("/orders/{}#questions", order.id)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view(
         store::orders::QuestionWithAnswer {

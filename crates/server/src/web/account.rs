@@ -280,6 +280,16 @@ struct AccountPage {
     id_number: String,
     org_name: String,
     since: String,
+    notices: Vec<NoticeRow>,
+    unread: u64,
+}
+
+/// One notification as the account page lists it.
+struct NoticeRow {
+    when: String,
+    body: String,
+    link: String,
+    unread: bool,
 }
 
 async fn account(State(state): State<AppState>, page: Page) -> Response {
@@ -295,6 +305,24 @@ async fn account(State(state): State<AppState>, page: Page) -> Response {
         .with_timezone(&state.config.timezone)
         .format("%Y-%m-%d %H:%M")
         .to_string();
+    let list = match crate::api::notifications::notifications_of(&state, &current, 20).await {
+        Ok(l) => l,
+        Err(e) => return internal_page(&page, e),
+    };
+    let notices = list
+        .items
+        .into_iter()
+        .map(|n| NoticeRow {
+            when: n
+                .created_at
+                .with_timezone(&state.config.timezone)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            body: n.body,
+            link: n.link.unwrap_or_default(),
+            unread: n.read_at.is_none(),
+        })
+        .collect();
     AccountPage {
         page,
         display_name: view.display_name,
@@ -303,6 +331,8 @@ async fn account(State(state): State<AppState>, page: Page) -> Response {
         id_number: view.id_number.unwrap_or_default(),
         org_name: view.org_name.unwrap_or_default(),
         since,
+        notices,
+        unread: list.unread,
     }
     .into_response()
 }

@@ -14,6 +14,7 @@ pub mod datasets;
 pub mod invocations;
 pub mod jobs;
 pub mod module_blobs;
+pub mod notifications;
 pub mod orders;
 pub mod organisations;
 pub mod payouts;
