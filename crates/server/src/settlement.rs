@@ -499,7 +499,30 @@ pub async fn seed_quarter(state: &crate::AppState) -> Result<u64, crate::ApiErro
     let mut apps_sorted: Vec<i64> = versions_by_app.keys().copied().collect();
     apps_sorted.sort_unstable();
     let popularity: Vec<u64> = apps_sorted.iter().map(|_| 1 + rng.below(10)).collect();
-    let quality: Vec<u64> = apps_sorted.iter().map(|_| rng.below(3)).collect();
+    // An app's quality follows what the demo citizen already said of it
+    // (the market seeder rates the careful apps above the basic ones), so
+    // that the quarter's ratings tell the same story; an unrated app draws.
+    let mut seeded: std::collections::HashMap<i64, (i64, i64)> = Default::default();
+    for r in ratings::Entity::find()
+        .filter(ratings::Column::AppId.is_in(apps_sorted.clone()))
+        .all(conn)
+        .await?
+    {
+        let e = seeded.entry(r.app_id).or_default();
+        *e = (e.0 + i64::from(r.stars), e.1 + 1);
+    }
+    let quality: Vec<u64> = apps_sorted
+        .iter()
+        .map(|app_id| {
+            let drawn = rng.below(3);
+            match seeded.get(app_id) {
+                Some(&(sum, n)) if sum >= 4 * n => 2,
+                Some(&(sum, n)) if sum >= 3 * n => 1,
+                Some(_) => 0,
+                None => drawn,
+            }
+        })
+        .collect();
     let total_pop: u64 = popularity.iter().sum();
     let quarter_secs = (period.end(tz) - start).num_seconds().max(1) as u64;
     let mut events = Vec::new();
