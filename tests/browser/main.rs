@@ -217,3 +217,161 @@ async fn a_mistake_shows_the_error_summary_and_the_page_title_says_so() {
     assert_eq!(h1, "Create an account");
     c.close().await.unwrap();
 }
+
+async fn main_text(c: &Client) -> String {
+    c.find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn wait_for_text(c: &Client, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = main_text(c).await;
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "never saw {needle}: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_citizen_finds_compares_uses_and_rates_an_app_with_the_keyboard() {
+    let app = spawn_app().await;
+    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    server::demo_orders::seed_orders(&app.state)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .unwrap();
+    server::api::market::seed_market(&app.state)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .unwrap();
+    let (_driver, c) = start_browser().await;
+
+    // sign in
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("citizen@demo.local")
+        .await
+        .unwrap();
+    let pw = c.find(Locator::Id("password")).await.unwrap();
+    pw.send_keys(server::demo::DEMO_PASSWORD).await.unwrap();
+    pw.send_keys("\u{E007}").await.unwrap();
+    wait_for_path(&c, "/").await;
+
+    // find the service by searching the market
+    c.goto(&app.url("/market")).await.unwrap();
+    let label = c.find(Locator::Css("label[for=q]")).await.unwrap();
+    assert_eq!(label.text().await.unwrap(), "搜索服务或应用");
+    let q = c.find(Locator::Id("q")).await.unwrap();
+    q.send_keys("社保").await.unwrap();
+    q.send_keys("\u{E007}").await.unwrap();
+    wait_for_text(&c, "共找到 1 项服务").await;
+    c.find(Locator::LinkText("社保缴费记录查询"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // compare: two competing apps, ranked, with their histograms
+    let text = wait_for_text(&c, "可选应用对比").await;
+    let rows = c
+        .find_all(Locator::Css(".compare-table tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2, "{text}");
+    let histograms = c
+        .find_all(Locator::Css(".compare-table svg.histogram"))
+        .await
+        .unwrap();
+    assert_eq!(histograms.len(), 2);
+    assert!(
+        c.find(Locator::Css("svg.compare-chart title"))
+            .await
+            .is_ok()
+    );
+    // the best-ranked app first
+    let first = c
+        .find(Locator::Css(".compare-table tbody tr:first-child th a"))
+        .await
+        .unwrap();
+    let href = first.attr("href").await.unwrap().unwrap();
+    first.click().await.unwrap();
+    wait_for_path(&c, &href).await;
+
+    // use it: the generated form, filled in and sent with the keyboard
+    c.find(Locator::LinkText("使用这个应用"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&c, &format!("{href}/use")).await;
+    let label = c.find(Locator::Css("label[for=months]")).await.unwrap();
+    assert!(label.text().await.unwrap().starts_with("查询月数"));
+    let months = c.find(Locator::Id("months")).await.unwrap();
+    months.send_keys("12").await.unwrap();
+    months.send_keys("\u{E007}").await.unwrap();
+    let text = wait_for_text(&c, "结果：").await;
+    assert!(text.contains("缴费月数"), "{text}");
+    assert!(
+        !text.contains('{') && !text.contains("months_paid"),
+        "{text}"
+    );
+
+    // rate it: the rating form is pre-filled with the earlier rating
+    c.find(Locator::LinkText("评价这个应用"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&c, &href).await;
+    let legend = c
+        .find(Locator::Css("#stars legend"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(legend, "您对这个应用满意吗？");
+    // space selects the focused radio button
+    c.find(Locator::Id("stars-4"))
+        .await
+        .unwrap()
+        .send_keys(" ")
+        .await
+        .unwrap();
+    let comment = c.find(Locator::Id("comment")).await.unwrap();
+    comment.clear().await.unwrap();
+    comment
+        .send_keys("填一个数字就查到了，很方便")
+        .await
+        .unwrap();
+    // Tab past the suggestion to the button, Enter sends
+    comment.send_keys("\u{E004}").await.unwrap();
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    let text = wait_for_text(&c, "感谢您的评价").await;
+    assert!(text.contains("填一个数字就查到了，很方便"), "{text}");
+    assert!(text.contains("满意（4 星）"), "{text}");
+    c.close().await.unwrap();
+}
