@@ -23,6 +23,8 @@ mod m20261123_000005_create_usage_tables;
 mod m20261123_000006_create_settlement_tables;
 mod m20261123_000007_drop_invocation_foreign_keys_on_postgres;
 mod m20261123_000020_settlement_aggregation;
+mod m20261124_000001_settlement_covering_indexes;
+mod m20261124_000002_settlement_corrections;
 mod m20261124_000010_notifications;
 
 pub struct Migrator;
@@ -39,6 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_settlement_tables::Migration),
             Box::new(m20261123_000007_drop_invocation_foreign_keys_on_postgres::Migration),
             Box::new(m20261123_000020_settlement_aggregation::Migration),
+            Box::new(m20261124_000001_settlement_covering_indexes::Migration),
+            Box::new(m20261124_000002_settlement_corrections::Migration),
             Box::new(m20261124_000010_notifications::Migration),
         ]
     }

@@ -5,6 +5,7 @@
 //! has a `parse` constructor, so an invalid value cannot exist past it.
 
 pub mod account;
+pub mod adjustment;
 pub mod credit_code;
 pub mod error;
 pub mod lifecycle;

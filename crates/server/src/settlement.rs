@@ -122,6 +122,7 @@ pub async fn compute<C: sea_orm::ConnectionTrait>(
                 explanation: line.explanation_zh(),
                 eligibility: eligibility_name(line.eligibility).to_owned(),
                 capped: line.capped,
+                adjustment: None,
             });
         }
     }
@@ -171,8 +172,10 @@ pub async fn compute<C: sea_orm::ConnectionTrait>(
             ),
             eligibility: eligibility_name(Eligibility::Eligible).to_owned(),
             capped: false,
+            adjustment: None,
         });
     }
+    lines.extend(adjustment_lines(conn, period).await?);
     let pool = params.reward_pool_fen.as_fen();
     Ok(Computed {
         run: NewRun {
@@ -186,6 +189,61 @@ pub async fn compute<C: sea_orm::ConnectionTrait>(
         },
         lines,
     })
+}
+
+/// The adjustment lines of a draft of `period`: one per correction of an
+/// earlier period's approved run not yet taken in by another run. They are
+/// outside the period's budget (they correct an earlier one), so they do
+/// not count in the run's paid and unspent totals; payouts net them per
+/// ISV (`domain::adjustment`).
+async fn adjustment_lines<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    period: Period,
+) -> Result<Vec<NewLine>, SettlementFailure> {
+    let draft_id = st::find_run_by_period(conn, &period.to_string())
+        .await?
+        .map(|r| r.id);
+    let zero = parts(&Ratio::zero());
+    let mut out = Vec::new();
+    for (c, original) in st::corrections_for_draft(conn, period, draft_id).await? {
+        let what = if c.kind == st::CORRECTION_CARRY_FORWARD {
+            "结转"
+        } else {
+            "更正"
+        };
+        out.push(NewLine {
+            order_id: c.order_id,
+            app_id: c.app_id,
+            isv_org_id: c.isv_org_id,
+            kind: "adjustment",
+            users_u: 0,
+            ratings_n: 0,
+            stars_sum: 0,
+            r: zero.clone(),
+            q: zero.clone(),
+            w: zero.clone(),
+            sum_w: zero.clone(),
+            budget_fen: 0,
+            amount_fen: c.amount_fen,
+            rank: None,
+            explanation: format!(
+                "调整（{what}）：{original} 结算（第 {} 号）第 {} 行，原因：{} → {}",
+                c.run_id,
+                c.line_id,
+                c.reason,
+                Fen::from_fen(c.amount_fen)
+            ),
+            eligibility: eligibility_name(Eligibility::Eligible).to_owned(),
+            capped: false,
+            adjustment: Some(st::Adjusts {
+                correction_id: c.id,
+                run_id: c.run_id,
+                line_id: c.line_id,
+                reason: c.reason,
+            }),
+        });
+    }
+    Ok(out)
 }
 
 pub fn eligibility_name(e: Eligibility) -> &'static str {

@@ -4,10 +4,11 @@
 //!
 //! [`aggregate`] computes every input of the formula in the database: U
 //! (distinct citizens with a successful, valid invocation in P) with one
-//! `COUNT(DISTINCT …) GROUP BY app_id` over the partial index
-//! `idx_invocations_settle`, and n and the star sum from the latest state
-//! of each rating at the end of P (window function over
-//! `rating_history`). Nothing loads individual events into memory.
+//! `COUNT(DISTINCT …) GROUP BY app_id` over a partial index
+//! (`idx_invocations_settle`, covering on SQLite as
+//! `idx_invocations_settle_cover`), and n and the star sum from the latest
+//! state of each rating at the end of P (window function over the
+//! covering `idx_rating_history_latest`). Nothing loads individual events into memory.
 //!
 //! # Runs
 //!
@@ -82,6 +83,14 @@ pub mod line {
         #[sea_orm(column_type = "Text")]
         pub eligibility: String,
         pub capped: bool,
+        /// On an adjustment line: the correction it carries, and the
+        /// approved run and line it corrects (migration
+        /// `m20261124_000002_settlement_corrections`).
+        pub correction_id: Option<i64>,
+        pub adjusts_run_id: Option<i64>,
+        pub adjusts_line_id: Option<i64>,
+        #[sea_orm(column_type = "Text")]
+        pub reason: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -89,6 +98,41 @@ pub mod line {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `settlement_corrections`: a correction of an approved run's line,
+/// waiting for (or taken into) a later period's draft as an adjustment
+/// line.
+pub mod correction {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "settlement_corrections")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub run_id: i64,
+        pub line_id: i64,
+        pub order_id: Option<i64>,
+        pub app_id: i64,
+        pub isv_org_id: i64,
+        pub amount_fen: i64,
+        #[sea_orm(column_type = "Text")]
+        pub reason: String,
+        /// correction | carry_forward
+        #[sea_orm(column_type = "Text")]
+        pub kind: String,
+        pub created_by: Option<i64>,
+        pub created_at: DateTimeUtc,
+        pub applied_run_id: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub use correction::Model as CorrectionRow;
 
 /// Errors of settlement operations: expected outcomes the API maps to
 /// 404 / 409, or a store failure.
@@ -101,6 +145,18 @@ pub enum SettleError {
     /// The period already has an approved run: it cannot be recomputed.
     #[error("period {0} is already settled")]
     AlreadySettled(String),
+    /// Only an approved run's lines are corrected (a draft is recomputed).
+    #[error("run {0} is a draft: recompute it instead of correcting it")]
+    CorrectDraft(i64),
+    /// The line does not belong to the run.
+    #[error("line not found in this settlement run")]
+    LineNotFound,
+    #[error(transparent)]
+    InvalidCorrection(#[from] domain::adjustment::CorrectionError),
+    /// A correction this draft took in was taken by another draft at the
+    /// same time; computing again resolves it.
+    #[error("corrections changed while the draft was computed; try again")]
+    CorrectionsChanged,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -207,26 +263,29 @@ pub async fn distinct_users<C: ConnectionTrait>(
 }
 
 /// Ratings per app as they stood at `end`: the latest history entry of
-/// each rating recorded before `end`, unless that state was hidden by a
-/// supervisor. A rating with no history at all counts with its current
-/// state if it was created before `end`.
+/// each rating recorded before `end` (ties on the instant go to the later
+/// entry), unless that state was hidden by a supervisor. A rating with no
+/// history at all counts with its current state if it was created before
+/// `end`.
+///
+/// "Latest" is `LEAD(id) … IS NULL` over the ascending order of
+/// `idx_rating_history_latest`, so both planners read that covering index
+/// once, in order, with no sort (a `ROW_NUMBER() … DESC` sorted every
+/// history row and cost more than counting the users on SQLite).
 pub async fn ratings_at<C: ConnectionTrait>(
     conn: &C,
     end: DateTime<Utc>,
 ) -> Result<Vec<(i64, i64, i64)>, StoreError> {
     let sql = "SELECT app_id, CAST(COUNT(*) AS BIGINT) AS n, \
                       CAST(COALESCE(SUM(stars), 0) AS BIGINT) AS sum_stars FROM ( \
-                 SELECT app_id, stars, hidden, ROW_NUMBER() OVER ( \
-                     PARTITION BY rating_id ORDER BY recorded_at DESC, src DESC, id DESC) AS rn \
-                 FROM ( \
-                     SELECT rating_id, app_id, stars, hidden, recorded_at, id, 1 AS src \
-                       FROM rating_history WHERE recorded_at < $1 \
-                     UNION ALL \
-                     SELECT r.id, r.app_id, r.stars, r.hidden, r.created_at, r.id, 0 \
-                       FROM ratings r WHERE r.created_at < $1 AND NOT EXISTS \
-                         (SELECT 1 FROM rating_history h WHERE h.rating_id = r.id) \
-                 ) s \
-               ) t WHERE rn = 1 AND NOT hidden GROUP BY app_id";
+                 SELECT app_id, stars, hidden, \
+                        LEAD(id) OVER (PARTITION BY rating_id ORDER BY recorded_at, id) AS later \
+                   FROM rating_history WHERE recorded_at < $1 \
+                 UNION ALL \
+                 SELECT r.app_id, r.stars, r.hidden, NULL \
+                   FROM ratings r WHERE r.created_at < $1 AND NOT EXISTS \
+                     (SELECT 1 FROM rating_history h WHERE h.rating_id = r.id) \
+               ) t WHERE later IS NULL AND NOT hidden GROUP BY app_id";
     let rows = conn
         .query_all_raw(stmt(conn.get_database_backend(), sql, vec![end.into()]))
         .await?;
@@ -374,6 +433,17 @@ pub struct NewLine {
     pub explanation: String,
     pub eligibility: String,
     pub capped: bool,
+    /// Set on adjustment lines only.
+    pub adjustment: Option<Adjusts>,
+}
+
+/// What an adjustment line corrects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjusts {
+    pub correction_id: i64,
+    pub run_id: i64,
+    pub line_id: i64,
+    pub reason: String,
 }
 
 impl NewLine {
@@ -401,6 +471,10 @@ impl NewLine {
             explanation: Set(self.explanation),
             eligibility: Set(self.eligibility),
             capped: Set(self.capped),
+            correction_id: Set(self.adjustment.as_ref().map(|a| a.correction_id)),
+            adjusts_run_id: Set(self.adjustment.as_ref().map(|a| a.run_id)),
+            adjusts_line_id: Set(self.adjustment.as_ref().map(|a| a.line_id)),
+            reason: Set(self.adjustment.map(|a| a.reason)),
             ..Default::default()
         }
     }
@@ -438,6 +512,10 @@ pub async fn save_draft(
     lines: Vec<NewLine>,
     actor: &Actor,
 ) -> Result<RunRow, SettleError> {
+    let claimed: Vec<i64> = lines
+        .iter()
+        .filter_map(|l| l.adjustment.as_ref().map(|a| a.correction_id))
+        .collect();
     let txn = db.begin_write().await?;
     let now = crate::now();
     let line_count = i32::try_from(lines.len()).unwrap_or(i32::MAX);
@@ -497,6 +575,26 @@ pub async fn save_draft(
             .exec_without_returning(&txn)
             .await?;
     }
+    if !claimed.is_empty() {
+        // Only corrections still unclaimed or already this draft's: a
+        // concurrent draft of another period may have taken one.
+        let taken = correction::Entity::update_many()
+            .col_expr(
+                correction::Column::AppliedRunId,
+                sea_orm::sea_query::Expr::value(Some(saved.id)),
+            )
+            .filter(correction::Column::Id.is_in(claimed.clone()))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(correction::Column::AppliedRunId.is_null())
+                    .add(correction::Column::AppliedRunId.eq(saved.id)),
+            )
+            .exec(&txn)
+            .await?;
+        if taken.rows_affected != claimed.len() as u64 {
+            return Err(SettleError::CorrectionsChanged);
+        }
+    }
     audit::append(
         &txn,
         actor.entry(
@@ -504,8 +602,12 @@ pub async fn save_draft(
             "settlement_run",
             saved.id,
             format!(
-                "{} 结算草稿：{} 行，支付 {} 分，未分配 {} 分",
-                saved.period, saved.line_count, saved.paid_total_fen, saved.unspent_fen
+                "{} 结算草稿：{} 行，支付 {} 分，未分配 {} 分，含 {} 笔以往周期的调整",
+                saved.period,
+                saved.line_count,
+                saved.paid_total_fen,
+                saved.unspent_fen,
+                claimed.len()
             ),
         ),
     )
@@ -657,35 +759,99 @@ pub async fn start_payout(
         .collect();
     let mut held = 0;
     let mut pending = 0;
-    for l in lines(&txn, run_id).await? {
-        if l.amount_fen <= 0 {
-            continue;
+    let mut offset_total: i64 = 0;
+    let mut carried_total: i64 = 0;
+    let all_lines = lines(&txn, run_id).await?;
+    let mut by_isv: std::collections::BTreeMap<i64, Vec<(i64, domain::Fen)>> =
+        std::collections::BTreeMap::new();
+    for l in &all_lines {
+        by_isv
+            .entry(l.isv_org_id)
+            .or_default()
+            .push((l.id, domain::Fen::from_fen(l.amount_fen)));
+    }
+    for (isv, isv_lines) in by_isv {
+        // Nobody is paid a negative amount: see domain::adjustment.
+        let netting = domain::adjustment::net_isv_lines(&isv_lines);
+        let destination = accounts.get(&isv).cloned().flatten();
+        for p in netting.payouts {
+            offset_total = offset_total.saturating_add(p.offset.as_fen());
+            if p.pay.as_fen() <= 0 {
+                continue;
+            }
+            let status = if destination.is_some() {
+                pending += 1;
+                PayoutStatus::Pending
+            } else {
+                held += 1;
+                PayoutStatus::Held
+            };
+            payouts::ActiveModel {
+                line_id: Set(p.line_id),
+                run_id: Set(run_id),
+                provider: Set(provider.to_owned()),
+                status: Set(status.as_str().to_owned()),
+                amount_fen: Set(p.pay.as_fen()),
+                destination: Set(destination.clone()),
+                idempotency_key: Set(idempotency_key(run_id, p.line_id, 0)),
+                external_id: Set(None),
+                attempts: Set(1),
+                last_error: Set((status == PayoutStatus::Held).then(|| HELD_NO_ACCOUNT.to_owned())),
+                created_at: Set(now),
+                updated_at: Set(now),
+                offset_fen: Set(p.offset.as_fen()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
         }
-        let destination = accounts.get(&l.isv_org_id).cloned().flatten();
-        let status = if destination.is_some() {
-            pending += 1;
-            PayoutStatus::Pending
-        } else {
-            held += 1;
-            PayoutStatus::Held
-        };
-        payouts::ActiveModel {
-            line_id: Set(l.id),
-            run_id: Set(run_id),
-            provider: Set(provider.to_owned()),
-            status: Set(status.as_str().to_owned()),
-            amount_fen: Set(l.amount_fen),
-            destination: Set(destination),
-            idempotency_key: Set(idempotency_key(run_id, l.id, 0)),
-            external_id: Set(None),
-            attempts: Set(1),
-            last_error: Set((status == PayoutStatus::Held).then(|| HELD_NO_ACCOUNT.to_owned())),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        if netting.carried_forward.is_negative() {
+            // Held against the ISV's future payments: a correction of its
+            // latest negative line, taken in by the next later draft.
+            let Some(last_negative) = all_lines
+                .iter()
+                .filter(|l| l.isv_org_id == isv && l.amount_fen < 0)
+                .max_by_key(|l| l.id)
+            else {
+                continue;
+            };
+            let amount = netting.carried_forward.as_fen();
+            carried_total = carried_total.saturating_add(amount);
+            let saved = correction::ActiveModel {
+                run_id: Set(run_id),
+                line_id: Set(last_negative.id),
+                order_id: Set(last_negative.order_id),
+                app_id: Set(last_negative.app_id),
+                isv_org_id: Set(isv),
+                amount_fen: Set(amount),
+                reason: Set(format!(
+                    "{} 该服务商净额为负（{}），结转至以后的周期抵扣 / negative net in {} carried forward",
+                    run.period,
+                    domain::Fen::from_fen(amount),
+                    run.period
+                )),
+                kind: Set(CORRECTION_CARRY_FORWARD.to_owned()),
+                created_by: Set(actor.id),
+                created_at: Set(now),
+                applied_run_id: Set(None),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            audit::append(
+                &txn,
+                actor.entry(
+                    "settlement.carry_forward",
+                    "settlement_correction",
+                    saved.id,
+                    format!(
+                        "{} 服务商 {isv} 净额为负，{amount} 分结转至以后的周期",
+                        run.period
+                    ),
+                ),
+            )
+            .await?;
         }
-        .insert(&txn)
-        .await?;
     }
     let mut active: settlement_runs::ActiveModel = run.clone().into();
     active.status = Set(SettlementStatus::Paying.as_str().to_owned());
@@ -697,7 +863,8 @@ pub async fn start_payout(
             "settlement_run",
             run_id,
             format!(
-                "开始支付 {}：{pending} 笔待付，{held} 笔因无收款账户暂缓（{provider}）",
+                "开始支付 {}：{pending} 笔待付，{held} 笔因无收款账户暂缓，\
+                 负数调整抵扣 {offset_total} 分，结转 {carried_total} 分（{provider}）",
                 run.period
             ),
         ),
@@ -945,4 +1112,134 @@ pub async fn finish_if_done(db: &Db, run_id: i64, actor: &Actor) -> Result<RunRo
         .await;
     }
     Ok(run)
+}
+
+// ---------------------------------------------------------------- corrections
+
+/// Finance's correction of a line.
+pub const CORRECTION: &str = "correction";
+/// A negative net carried forward by a payout.
+pub const CORRECTION_CARRY_FORWARD: &str = "carry_forward";
+
+/// Records a correction of `line_id` of the approved run `run_id`: the
+/// run itself is not touched; the correction waits for the next draft of
+/// a later period, where it becomes an adjustment line. Refused on a
+/// draft, for a line of another run, and when the line would go below
+/// zero counting earlier corrections. Audited.
+pub async fn record_correction(
+    db: &Db,
+    run_id: i64,
+    line_id: i64,
+    amount_fen: i64,
+    reason: &str,
+    actor: &Actor,
+) -> Result<CorrectionRow, SettleError> {
+    let txn = db.begin_write().await?;
+    let run = find_run(&txn, run_id).await?.ok_or(SettleError::NotFound)?;
+    if status_of(&run)? == SettlementStatus::Draft {
+        return Err(SettleError::CorrectDraft(run_id));
+    }
+    let line = line::Entity::find_by_id(line_id)
+        .one(&txn)
+        .await?
+        .filter(|l| l.run_id == run_id)
+        .ok_or(SettleError::LineNotFound)?;
+    let earlier: i64 = correction::Entity::find()
+        .filter(correction::Column::LineId.eq(line_id))
+        .filter(correction::Column::Kind.eq(CORRECTION))
+        .all(&txn)
+        .await?
+        .iter()
+        .map(|c| c.amount_fen)
+        .fold(0i64, i64::saturating_add);
+    let reason = domain::adjustment::validate_correction(
+        domain::Fen::from_fen(line.amount_fen),
+        domain::Fen::from_fen(earlier),
+        domain::Fen::from_fen(amount_fen),
+        reason,
+    )?;
+    let saved = correction::ActiveModel {
+        run_id: Set(run_id),
+        line_id: Set(line_id),
+        order_id: Set(line.order_id),
+        app_id: Set(line.app_id),
+        isv_org_id: Set(line.isv_org_id),
+        amount_fen: Set(amount_fen),
+        reason: Set(reason.clone()),
+        kind: Set(CORRECTION.to_owned()),
+        created_by: Set(actor.id),
+        created_at: Set(crate::now()),
+        applied_run_id: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        actor.entry(
+            "settlement.correction",
+            "settlement_correction",
+            saved.id,
+            format!(
+                "更正 {} 结算第 {line_id} 行 {amount_fen} 分：{reason}",
+                run.period
+            ),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Corrections recorded against the run's lines (including negative nets
+/// its payout carried forward), oldest first.
+pub async fn corrections_of_run<C: ConnectionTrait>(
+    conn: &C,
+    run_id: i64,
+) -> Result<Vec<CorrectionRow>, StoreError> {
+    Ok(correction::Entity::find()
+        .filter(correction::Column::RunId.eq(run_id))
+        .order_by_asc(correction::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// The corrections a draft of `period` takes in: those of runs of earlier
+/// periods not yet taken by another run (or already taken by this
+/// period's draft `draft_run_id`, which is being recomputed), each with
+/// its original run's period, oldest first.
+pub async fn corrections_for_draft<C: ConnectionTrait>(
+    conn: &C,
+    period: domain::Period,
+    draft_run_id: Option<i64>,
+) -> Result<Vec<(CorrectionRow, String)>, StoreError> {
+    let mut open = sea_orm::Condition::any().add(correction::Column::AppliedRunId.is_null());
+    if let Some(id) = draft_run_id {
+        open = open.add(correction::Column::AppliedRunId.eq(id));
+    }
+    let rows = correction::Entity::find()
+        .filter(open)
+        .order_by_asc(correction::Column::Id)
+        .all(conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut periods: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    for c in rows {
+        let original = match periods.get(&c.run_id) {
+            Some(p) => p.clone(),
+            None => {
+                let Some(run) = find_run(conn, c.run_id).await? else {
+                    continue;
+                };
+                periods.insert(c.run_id, run.period.clone());
+                run.period
+            }
+        };
+        // Only strictly later periods: a period is settled once.
+        let later = domain::Period::parse(&original).is_ok_and(|p| p < period);
+        if later {
+            out.push((c, original));
+        }
+    }
+    Ok(out)
 }

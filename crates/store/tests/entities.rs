@@ -440,6 +440,7 @@ async fn every_entity_round_trips_through_its_table() {
             sent_at: Some(t),
             confirmed_at: Some(t),
             failed_at: Some(t),
+            offset_fen: 0,
         }
     );
 }

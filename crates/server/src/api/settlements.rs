@@ -21,7 +21,7 @@ use crate::state::AppState;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(create_run, list_runs, get_run, lines_csv, payouts_csv, approve_run, payout_run,
-          retry_payout, my_statements, set_payout_account),
+          retry_payout, my_statements, set_payout_account, create_correction),
     tags((name = "settlements", description = "Quarterly settlement and payouts"))
 )]
 pub struct SettlementsApi;
@@ -34,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/settlements/{id}/payouts.csv", get(payouts_csv))
         .route("/settlements/{id}/approve", post(approve_run))
         .route("/settlements/{id}/payout", post(payout_run))
+        .route(
+            "/settlements/{id}/lines/{line_id}/corrections",
+            post(create_correction),
+        )
         .route("/payouts/{id}/retry", post(retry_payout))
         .route("/statements", get(my_statements))
         .route("/me/payout-account", put(set_payout_account))
@@ -60,6 +64,24 @@ impl From<SettleError> for ApiError {
                     "{p} 的结算已批准，不能再修改；更正请在以后的周期中做调整 / \
                      {p} is approved and immutable; corrections go in a later period"
                 ),
+            ),
+            SettleError::CorrectDraft(_) => ApiError::conflict(
+                "correct_draft",
+                "草稿可以重新计算，不需要更正；只有已批准的结算才能更正 / \
+                 a draft is recomputed, not corrected: only approved runs take corrections",
+            ),
+            SettleError::LineNotFound => ApiError::not_found("结算行 / statement line"),
+            SettleError::InvalidCorrection(c) => {
+                let field = match c {
+                    domain::adjustment::CorrectionError::NoReason
+                    | domain::adjustment::CorrectionError::ReasonTooLong => "reason",
+                    _ => "amount_fen",
+                };
+                ApiError::invalid_field(field, format!("{} / {c}", c.message_zh()))
+            }
+            SettleError::CorrectionsChanged => ApiError::conflict(
+                "corrections_changed",
+                "计算草稿期间更正记录发生了变化，请重试 / corrections changed meanwhile; try again",
             ),
             SettleError::Store(s) => s.into(),
         }
@@ -197,6 +219,12 @@ pub struct LineView {
     pub capped: bool,
     pub rank: Option<i32>,
     pub explanation: String,
+    /// On an adjustment line: the correction it carries, the approved run
+    /// and line it corrects, and why.
+    pub correction_id: Option<i64>,
+    pub adjusts_run_id: Option<i64>,
+    pub adjusts_line_id: Option<i64>,
+    pub reason: Option<String>,
 }
 
 fn ratio_text(num: &str, den: &str) -> String {
@@ -235,6 +263,10 @@ impl From<LineRow> for LineView {
             capped: l.capped,
             rank: l.rank,
             explanation: l.explanation,
+            correction_id: l.correction_id,
+            adjusts_run_id: l.adjusts_run_id,
+            adjusts_line_id: l.adjusts_line_id,
+            reason: l.reason,
         }
     }
 }
@@ -254,6 +286,9 @@ pub struct PayoutView {
     /// Why it is held or failed.
     pub last_error: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// Kept back from the line's amount to offset the ISV's negative
+    /// adjustment lines in this run (`amount_fen` is what is sent).
+    pub offset_fen: i64,
 }
 
 impl From<PayoutRow> for PayoutView {
@@ -270,6 +305,46 @@ impl From<PayoutRow> for PayoutView {
             attempts: p.attempts,
             last_error: p.last_error,
             updated_at: p.updated_at,
+            offset_fen: p.offset_fen,
+        }
+    }
+}
+
+/// A correction of an approved run's line, and where it was taken in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CorrectionView {
+    pub id: i64,
+    /// The approved run and its line being corrected.
+    pub run_id: i64,
+    pub line_id: i64,
+    pub app_id: i64,
+    pub isv_org_id: i64,
+    /// May be negative.
+    pub amount_fen: i64,
+    pub reason: String,
+    /// correction | carry_forward (a negative net held by the payout)
+    pub kind: String,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    /// The later run whose draft carries it as an adjustment line; `null`
+    /// until a draft of a later period takes it in.
+    pub applied_run_id: Option<i64>,
+}
+
+impl From<st::CorrectionRow> for CorrectionView {
+    fn from(c: st::CorrectionRow) -> Self {
+        CorrectionView {
+            id: c.id,
+            run_id: c.run_id,
+            line_id: c.line_id,
+            app_id: c.app_id,
+            isv_org_id: c.isv_org_id,
+            amount_fen: c.amount_fen,
+            reason: c.reason,
+            kind: c.kind,
+            created_by: c.created_by,
+            created_at: c.created_at,
+            applied_run_id: c.applied_run_id,
         }
     }
 }
@@ -279,6 +354,8 @@ pub struct RunDetail {
     pub run: RunView,
     pub lines: Vec<LineView>,
     pub payouts: Vec<PayoutView>,
+    /// Corrections recorded against this run's lines.
+    pub corrections: Vec<CorrectionView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -290,10 +367,12 @@ pub struct RunList {
 async fn detail(state: &AppState, run: RunRow) -> ApiResult<RunDetail> {
     let lines = st::lines(state.db.conn(), run.id).await?;
     let payouts = st::payouts_of_run(state.db.conn(), run.id).await?;
+    let corrections = st::corrections_of_run(state.db.conn(), run.id).await?;
     Ok(RunDetail {
         run: run.into(),
         lines: lines.into_iter().map(LineView::from).collect(),
         payouts: payouts.into_iter().map(PayoutView::from).collect(),
+        corrections: corrections.into_iter().map(CorrectionView::from).collect(),
     })
 }
 
@@ -394,7 +473,8 @@ pub(crate) fn csv_response(filename: String, body: String) -> Response {
 pub fn lines_to_csv(run: &RunRow, lines: &[LineRow]) -> String {
     let mut out = String::from(
         "period,line_id,kind,order_id,app_id,isv_org_id,eligibility,users_u,ratings_n,stars_sum,\
-         r_num,r_den,q_num,q_den,w_num,w_den,sum_w_num,sum_w_den,budget_fen,amount_fen,capped,rank,explanation\n",
+         r_num,r_den,q_num,q_den,w_num,w_den,sum_w_num,sum_w_den,budget_fen,amount_fen,capped,rank,explanation,\
+         correction_id,adjusts_run_id,adjusts_line_id,reason\n",
     );
     for l in lines {
         let row = [
@@ -421,6 +501,10 @@ pub fn lines_to_csv(run: &RunRow, lines: &[LineRow]) -> String {
             l.capped.to_string(),
             l.rank.map(|r| r.to_string()).unwrap_or_default(),
             l.explanation.clone(),
+            l.correction_id.map(|c| c.to_string()).unwrap_or_default(),
+            l.adjusts_run_id.map(|c| c.to_string()).unwrap_or_default(),
+            l.adjusts_line_id.map(|c| c.to_string()).unwrap_or_default(),
+            l.reason.clone().unwrap_or_default(),
         ];
         let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
         out.push_str(&fields.join(","));
@@ -458,7 +542,7 @@ pub async fn payouts_csv(
     let run = load(&state, id).await?;
     let payouts = st::payouts_of_run(state.db.conn(), id).await?;
     let mut out = String::from(
-        "period,payout_id,line_id,provider,status,amount_fen,amount_yuan,destination,idempotency_key,external_id,last_error\n",
+        "period,payout_id,line_id,provider,status,amount_fen,amount_yuan,destination,idempotency_key,external_id,last_error,offset_fen\n",
     );
     for p in &payouts {
         let row = [
@@ -473,6 +557,7 @@ pub async fn payouts_csv(
             p.idempotency_key.clone(),
             p.external_id.clone().unwrap_or_default(),
             p.last_error.clone().unwrap_or_default(),
+            p.offset_fen.to_string(),
         ];
         let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
         out.push_str(&fields.join(","));
@@ -518,6 +603,45 @@ pub async fn payout_run(
     let run = st::start_payout(&state.db, id, provider.name(), &actor).await?;
     settlement::spawn_pay_run(&state, run.id, actor);
     Ok((StatusCode::ACCEPTED, Json(detail(&state, run).await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRequest {
+    /// Whole fen, non-zero, may be negative (at most 10^12 either way); a
+    /// line cannot be taken back below zero.
+    pub amount_fen: i64,
+    /// Why (required, at most 500 characters): shown on the adjustment
+    /// line, the statement and the CSV.
+    pub reason: String,
+}
+
+/// Records a correction of an approved run's line (finance). The run is
+/// not changed: the correction becomes an adjustment line in the next
+/// draft of a later period.
+#[utoipa::path(post, path = "/api/v1/settlements/{id}/lines/{line_id}/corrections", tag = "settlements",
+    params(("id" = i64, Path), ("line_id" = i64, Path)),
+    request_body = CorrectionRequest, security(("bearer" = [])),
+    responses((status = 201, body = CorrectionView), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn create_correction(
+    State(state): State<AppState>,
+    who: Authed<roles::Finance>,
+    request_id: RequestId,
+    Path((id, line_id)): Path<(i64, i64)>,
+    ApiJson(req): ApiJson<CorrectionRequest>,
+) -> ApiResult<(StatusCode, Json<CorrectionView>)> {
+    let c = st::record_correction(
+        &state.db,
+        id,
+        line_id,
+        req.amount_fen,
+        &req.reason,
+        &actor(&who.current, request_id),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(c.into())))
 }
 
 /// Retries a failed payout with a new idempotency key, or releases a held

@@ -34,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/finance/settlements/{id}", get(run_page))
         .route("/finance/settlements/{id}/approve", post(approve_submit))
         .route("/finance/settlements/{id}/pay", post(pay_submit))
+        .route(
+            "/finance/settlements/{id}/corrections",
+            post(correction_submit),
+        )
         .route("/finance/payouts/{id}/retry", post(retry_submit))
         .route("/settlements", get(public_list))
         .route("/settlements/{id}", get(public_page))
@@ -271,6 +275,8 @@ struct LineItem {
     rank: String,
     eligibility: String,
     explanation: String,
+    /// `#line (run N)` an adjustment line corrects; empty otherwise.
+    adjusts: String,
 }
 
 fn line_items(lines: &[LineRow], n: &Names) -> Vec<LineItem> {
@@ -291,6 +297,10 @@ fn line_items(lines: &[LineRow], n: &Names) -> Vec<LineItem> {
             rank: l.rank.map(|r| r.to_string()).unwrap_or_default(),
             eligibility: l.eligibility.clone(),
             explanation: l.explanation.clone(),
+            adjusts: match (l.adjusts_run_id, l.adjusts_line_id) {
+                (Some(run), Some(line)) => format!("#{line} (run {run})"),
+                _ => String::new(),
+            },
         })
         .collect()
 }
@@ -398,6 +408,8 @@ struct PayoutItem {
     external_id: String,
     reason: String,
     retryable: bool,
+    /// Kept back to offset the ISV's negative adjustments; empty if none.
+    offset: String,
 }
 
 fn payout_items(payouts: &[PayoutRow], lines: &[LineRow], n: &Names) -> Vec<PayoutItem> {
@@ -417,14 +429,55 @@ fn payout_items(payouts: &[PayoutRow], lines: &[LineRow], n: &Names) -> Vec<Payo
             external_id: p.external_id.clone().unwrap_or_default(),
             reason: p.last_error.clone().unwrap_or_default(),
             retryable: p.status == "failed" || p.status == "held",
+            offset: if p.offset_fen == 0 {
+                String::new()
+            } else {
+                yuan(p.offset_fen)
+            },
         })
         .collect()
+}
+
+/// A correction recorded against the run, as its table shows it.
+struct CorrectionItem {
+    line_id: i64,
+    app: String,
+    isv: String,
+    amount: String,
+    reason: String,
+    kind: String,
+    /// The later run that took it in, if any.
+    applied_run_id: Option<i64>,
+}
+
+/// A line finance may correct, for the form's choice of line.
+struct LineChoice {
+    id: i64,
+    label: String,
+    selected: bool,
+}
+
+/// What finance typed into the correction form, kept when it is refused.
+#[derive(Default, Deserialize)]
+struct CorrectionForm {
+    #[serde(default)]
+    line_id: String,
+    #[serde(default)]
+    amount_fen: String,
+    #[serde(default)]
+    reason: String,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "finance/run.html")]
 struct RunPage {
     page: Page,
+    errors: FormErrors,
+    form: CorrectionForm,
+    line_choices: Vec<LineChoice>,
+    corrections: Vec<CorrectionItem>,
+    adjustments: String,
+    has_adjustments: bool,
     run: RunItem,
     budget: String,
     pool: String,
@@ -439,6 +492,25 @@ struct RunPage {
 }
 
 async fn run_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Response {
+    run_view(
+        &state,
+        page,
+        id,
+        FormErrors::default(),
+        CorrectionForm::default(),
+    )
+    .await
+}
+
+/// The run page; with `errors`, the correction form as finance filled it
+/// in, answered 422.
+async fn run_view(
+    state: &AppState,
+    page: Page,
+    id: i64,
+    errors: FormErrors,
+    form: CorrectionForm,
+) -> Response {
     let role = match require(&page, &[Role::Finance, Role::Supervisor, Role::Admin]) {
         Ok((_, role, _)) => role,
         Err(r) => return r,
@@ -458,39 +530,144 @@ async fn run_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>
     let loaded = async {
         let lines = st::lines(state.db.conn(), id).await?;
         let payouts = st::payouts_of_run(state.db.conn(), id).await?;
-        Ok::<_, ApiError>((lines, payouts))
+        let corrections = st::corrections_of_run(state.db.conn(), id).await?;
+        Ok::<_, ApiError>((lines, payouts, corrections))
     }
     .await;
-    let (lines, payouts) = match loaded {
+    let (lines, payouts, corrections) = match loaded {
         Ok(x) => x,
         Err(e) => return internal_page(&page, e),
     };
-    let n = match names(&state, &lines).await {
+    let n = match names(state, &lines).await {
         Ok(n) => n,
         Err(e) => return internal_page(&page, e),
     };
-    RunPage {
-        run: RunItem::from(&run),
-        budget: yuan(run.budget_total_fen),
-        pool: yuan(run.reward_pool_fen),
-        params: serde_json::to_string(&run.params).unwrap_or_default(),
-        approved_at: run
-            .approved_at
-            .map(|t| {
-                t.with_timezone(&state.config.timezone)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default(),
-        can_act: role == Role::Finance,
-        charts: share_charts(&lines, &n),
-        scatter: scatter(&lines, &n),
-        confirmed: payouts.iter().filter(|p| p.status == "confirmed").count(),
-        payouts: payout_items(&payouts, &lines, &n),
-        lines: line_items(&lines, &n),
-        page,
+    let corrections = corrections
+        .iter()
+        .map(|c| CorrectionItem {
+            line_id: c.line_id,
+            app: n.apps.get(&c.app_id).cloned().unwrap_or_default(),
+            isv: n.orgs.get(&c.isv_org_id).cloned().unwrap_or_default(),
+            amount: yuan(c.amount_fen),
+            reason: c.reason.clone(),
+            kind: c.kind.clone(),
+            applied_run_id: c.applied_run_id,
+        })
+        .collect();
+    let chosen: Option<i64> = form.line_id.trim().parse().ok();
+    let line_choices = lines
+        .iter()
+        .map(|l| LineChoice {
+            id: l.id,
+            label: format!(
+                "#{} {} · {} · {} · {}",
+                l.id,
+                l.kind,
+                n.apps.get(&l.app_id).cloned().unwrap_or_default(),
+                n.orgs.get(&l.isv_org_id).cloned().unwrap_or_default(),
+                yuan(l.amount_fen)
+            ),
+            selected: chosen == Some(l.id),
+        })
+        .collect();
+    let adjustments: i64 = lines
+        .iter()
+        .filter(|l| l.kind == "adjustment")
+        .map(|l| l.amount_fen)
+        .sum();
+    let mut page = page;
+    page.has_errors = !errors.is_empty();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (
+        status,
+        RunPage {
+            errors,
+            form,
+            line_choices,
+            corrections,
+            has_adjustments: lines.iter().any(|l| l.kind == "adjustment"),
+            adjustments: yuan(adjustments),
+            run: RunItem::from(&run),
+            budget: yuan(run.budget_total_fen),
+            pool: yuan(run.reward_pool_fen),
+            params: serde_json::to_string(&run.params).unwrap_or_default(),
+            approved_at: run
+                .approved_at
+                .map(|t| {
+                    t.with_timezone(&state.config.timezone)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            can_act: role == Role::Finance,
+            charts: share_charts(&lines, &n),
+            scatter: scatter(&lines, &n),
+            confirmed: payouts.iter().filter(|p| p.status == "confirmed").count(),
+            payouts: payout_items(&payouts, &lines, &n),
+            lines: line_items(&lines, &n),
+            page,
+        },
+    )
+        .into_response()
+}
+
+/// Finance records a correction of one of an approved run's lines; it
+/// becomes an adjustment line in the next draft of a later period.
+async fn correction_submit(
+    State(state): State<AppState>,
+    page: Page,
+    request_id: RequestId,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = require(&page, &[Role::Finance]) {
+        return r;
     }
-    .into_response()
+    let form: CorrectionForm = match csrf_form(&state, &page, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let mut errors = FormErrors::default();
+    let line_id = form.line_id.trim().parse::<i64>().ok();
+    if line_id.is_none() {
+        errors.push("line_id", page.t("finance.correction_line_missing"));
+    }
+    // Whole fen only: "1.5" or "一百" is refused, not rounded.
+    let amount = form.amount_fen.trim().parse::<i64>().ok();
+    if amount.is_none() {
+        errors.push("amount_fen", page.t("finance.correction_amount_invalid"));
+    }
+    if form.reason.trim().is_empty() {
+        errors.push("reason", page.t("finance.correction_reason_missing"));
+    }
+    let (Some(line_id), Some(amount), true) = (line_id, amount, errors.is_empty()) else {
+        return run_view(&state, page, id, errors, form).await;
+    };
+    let Some(current) = page.current.as_ref() else {
+        return internal_page(&page, ApiError::unauthorized("session"));
+    };
+    let who = actor(current, request_id);
+    match st::record_correction(&state.db, id, line_id, amount, &form.reason, &who).await {
+        Ok(_) => Redirect::to(&format!("/finance/settlements/{id}#corrections")).into_response(),
+        Err(e) => {
+            let e: ApiError = e.into();
+            match e.field() {
+                Some(field) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+                    errors.push(field, e.message());
+                    run_view(&state, page, id, errors, form).await
+                }
+                _ if e.status() == StatusCode::NOT_FOUND && line_id > 0 => {
+                    errors.push("line_id", page.t("finance.correction_line_missing"));
+                    run_view(&state, page, id, errors, form).await
+                }
+                _ => error_page(&page, e),
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]

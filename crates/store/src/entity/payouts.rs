@@ -28,6 +28,9 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     pub confirmed_at: Option<DateTimeUtc>,
     pub failed_at: Option<DateTimeUtc>,
+    /// Kept back from the line's amount to offset the ISV's negative
+    /// adjustment lines of the run (migration m20261124_000002).
+    pub offset_fen: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
