@@ -1597,10 +1597,10 @@ mod tests {
         let mut keys = std::collections::BTreeSet::new();
         for (i, _) in src.match_indices("\"dept.") {
             let rest = &src[i + 1..];
-            if let Some(end) = rest.find('"') {
-                if !rest[..end].ends_with('.') {
-                    keys.insert(&rest[..end]);
-                }
+            if let Some(end) = rest.find('"')
+                && !rest[..end].ends_with('.')
+            {
+                keys.insert(&rest[..end]);
             }
         }
         assert!(keys.len() > 30, "{keys:?}");
