@@ -278,9 +278,14 @@ pub struct Upload {
 
 /// Reads the multipart form, refusing a module over `cap` bytes as soon as
 /// it is exceeded (the rest of the body is not read).
-pub async fn read_upload(mut form: Multipart, cap: usize) -> ApiResult<Upload> {
+pub async fn read_upload(form: Multipart, cap: usize) -> ApiResult<Upload> {
+    check_upload(read_upload_parts(form, cap).await?)
+}
+
+/// The parts of an upload as sent, with the size caps enforced while
+/// reading but no other checks, so a form can be shown again as filled in.
+pub async fn read_upload_parts(mut form: Multipart, cap: usize) -> ApiResult<Upload> {
     let mut up = Upload::default();
-    let mut have_wasm = false;
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large("上传内容过大 / upload too large")
@@ -292,7 +297,6 @@ pub async fn read_upload(mut form: Multipart, cap: usize) -> ApiResult<Upload> {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "wasm" => {
-                have_wasm = true;
                 while let Some(chunk) = field.chunk().await.map_err(bad)? {
                     if up.wasm.len() + chunk.len() > cap {
                         return Err(ApiError::payload_too_large(format!(
@@ -334,7 +338,12 @@ pub async fn read_upload(mut form: Multipart, cap: usize) -> ApiResult<Upload> {
             }
         }
     }
-    if !have_wasm || up.wasm.is_empty() {
+    Ok(up)
+}
+
+/// An upload's presence and length checks: a module, a name, short notes.
+pub fn check_upload(mut up: Upload) -> ApiResult<Upload> {
+    if up.wasm.is_empty() {
         return Err(ApiError::invalid_field(
             "wasm",
             "请上传 WASM 模块 / the `wasm` part is required",

@@ -22,8 +22,8 @@ use store::entity::apps;
 use super::{FormErrors, Page, csrf_form, internal_page, message_page};
 use crate::api::RequestId;
 use crate::api::apps::{
-    Upload, VersionView, app_for, module_cap, publish, read_upload, upload_version, version_view,
-    withdraw,
+    Upload, VersionView, app_for, check_upload, module_cap, publish, read_upload_parts,
+    upload_version, version_view, withdraw,
 };
 use crate::api::questions::ask_question;
 use crate::auth::CurrentUser;
@@ -507,7 +507,7 @@ async fn upload_submit(
     let app_field = if target.app.is_some() { "app" } else { "name" };
     let mut errors = FormErrors::default();
 
-    let up = match read_upload(form, target.cap).await {
+    let up = match read_upload_parts(form, target.cap).await {
         Ok(up) => up,
         Err(e) if e.status().is_client_error() => {
             let (field, message) = upload_read_error(&page, &e, target.cap);
@@ -527,15 +527,28 @@ async fn upload_submit(
         }
         Err(e) => return internal_page(&page, e),
     };
-    let name = match &target.app {
-        Some(app) => app.name.clone(),
-        None => up.name.clone(),
+    // A chosen app's name is the app's own, whatever the form carried.
+    let up = match &target.app {
+        Some(app) => Upload {
+            name: app.name.clone(),
+            ..up
+        },
+        None => up,
     };
+    let name = up.name.clone();
     let notes = up.release_notes.clone();
     let refuse = |errors: FormErrors, status: StatusCode, page: Page, target: UploadTarget| {
         let (name, notes) = (name.clone(), notes.clone());
         let state = &state;
         async move { upload_view(state, page, status, org, target, errors, name, notes).await }
+    };
+    let up = match check_upload(up) {
+        Ok(up) => up,
+        Err(e) => {
+            let (field, message) = upload_read_error(&page, &e, target.cap);
+            errors.push(field, message);
+            return refuse(errors, e.status(), page, target).await;
+        }
     };
 
     if target.order.status != OrderStatus::Open.as_str() {
@@ -564,10 +577,6 @@ async fn upload_submit(
         }
         Err(e) => return internal_page(&page, ApiError::internal(e)),
     }
-    let up = Upload {
-        name: name.clone(),
-        ..up
-    };
     match upload_version(&state, &who, order_id, up, &request_id).await {
         Ok((_, version)) => Redirect::to(&format!("/isv/versions/{}", version.id)).into_response(),
         Err(e) if e.status().is_client_error() => {
