@@ -717,3 +717,77 @@ async fn questions_are_answered_from_the_order_page_and_overdue_ones_marked() {
     assert!(!html.contains("已超期未答复"));
     assert!(html.contains("最多 36 个月。"));
 }
+
+#[tokio::test]
+async fn a_case_added_on_the_page_to_an_open_order_re_tests_published_versions() {
+    use server::pipeline::{WorkerConfig, run_one};
+    let app = spawn_app().await;
+    let (csrf, _) = demo_department(&app).await;
+    let id = web_draft(&app, &csrf).await;
+    upload_dataset(&app, id, Some(&csrf), si_dataset()).await;
+    let first = &si_cases()[0];
+    post_owned(
+        &app,
+        &format!("/dept/orders/{id}/cases"),
+        &case_form(&csrf, first),
+    )
+    .await;
+    let (status, _, _) = post_form(
+        &app,
+        &format!("/dept/orders/{id}/publish"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 303);
+
+    let isv = app.staff(Role::Isv, "vendor@isv.example").await;
+    let module = std::fs::read(guest("wasm/si_lookup.wasm")).unwrap();
+    let (status, up) = crate::pipeline::upload(&app, &isv, id, "社保查询", module).await;
+    assert_eq!(status, 201, "{up}");
+    let vid = up["version"]["id"].as_i64().unwrap();
+    let worker = WorkerConfig {
+        lease: std::time::Duration::from_secs(30),
+        heartbeat: std::time::Duration::from_millis(100),
+        idle_poll: std::time::Duration::from_millis(50),
+    };
+    let drain = || async {
+        while run_one(&app.state, "test-worker", &worker)
+            .await
+            .map_err(|e| e.into_anyhow())
+            .unwrap()
+        {}
+    };
+    drain().await;
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/versions/{vid}/publish"),
+            &json!({}),
+            Some(&isv),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // a hidden case the published app cannot meet
+    let mut extra = first.clone();
+    extra["id"] = json!("hidden-regression-1");
+    extra["visibility"] = json!("hidden");
+    extra["expect"] = json!({"kind": "contains", "value": {"name": "不是这个人"}});
+    let (status, location, body) = post_owned(
+        &app,
+        &format!("/dept/orders/{id}/cases"),
+        &case_form(&csrf, &extra),
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.contains("done=case_regression"), "{location}");
+    let (_, html) = get_page(&app, &location).await;
+    assert!(html.contains("正在重新测试"), "the page says so");
+
+    drain().await;
+    let (_, v) = app
+        .get_json(&format!("/api/v1/versions/{vid}"), Some(&isv))
+        .await;
+    assert_eq!(v["status"], "suspended", "{v}");
+    assert_eq!(v["run"]["reason"], "regression");
+    assert_eq!(v["run"]["total_cases"], 2);
+}
