@@ -557,6 +557,8 @@ async fn upload_submit(
     }
     // The API keeps an invalid module as a `rejected` version; in the browser
     // the ISV is told at once, beside the file input, and nothing is stored.
+    // The sandbox caches the compiled module by sha256, so the upload's own
+    // check below costs no second compilation.
     let contract = match crate::appdata::contract_of(&target.order) {
         Ok(c) => c,
         Err(e) => return internal_page(&page, e),
