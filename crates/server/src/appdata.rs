@@ -75,6 +75,15 @@ pub async fn datasets_for_order(
     order_id: i64,
 ) -> Result<Arc<MemoryDatasets>, ApiError> {
     let contract = contract_for_order(db, order_id).await?;
+    datasets_for_contract(db, order_id, &contract).await
+}
+
+/// [`datasets_for_order`] for a caller that holds the order's contract.
+pub async fn datasets_for_contract(
+    db: &store::Db,
+    order_id: i64,
+    contract: &Contract,
+) -> Result<Arc<MemoryDatasets>, ApiError> {
     let rows: Vec<(i64, i32, String, chrono::DateTime<chrono::Utc>)> = datasets::Entity::find()
         .select_only()
         .column(datasets::Column::Id)
@@ -218,4 +227,61 @@ pub async fn prepared_module(
             ))
         })?;
     Ok(module.sha256)
+}
+
+/// What running a published version takes besides its datasets: its
+/// order's contract with the schemas compiled, and its module made ready in
+/// the sandbox.
+pub struct PreparedVersion {
+    pub contract: Contract,
+    pub schemas: sandbox::ContractSchemas,
+    pub sha256: String,
+}
+
+/// Prepared versions of this server's database. A version's module never
+/// changes and its order's contract is frozen before any version can be
+/// published, so entries need no invalidation; they live in the state, not
+/// in a global, because one process may serve several databases (tests).
+#[derive(Clone, Default)]
+pub struct VersionCache {
+    inner: Arc<Mutex<HashMap<i64, Arc<PreparedVersion>>>>,
+}
+
+/// Versions kept prepared; beyond this the cache starts afresh.
+const MAX_PREPARED_VERSIONS: usize = 4_096;
+
+impl VersionCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<PreparedVersion>>> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The prepared form of published version `version_id` of order `order_id`,
+/// from the cache when this process has it (and its sandbox still holds the
+/// module), else read, compiled and remembered.
+pub async fn prepared_version(
+    state: &AppState,
+    version_id: i64,
+    order_id: i64,
+) -> Result<Arc<PreparedVersion>, ApiError> {
+    let hit = state.versions.lock().get(&version_id).cloned();
+    if let Some(p) = hit
+        && state.sandbox.has_module(&p.sha256)
+    {
+        return Ok(p);
+    }
+    let contract = contract_for_order(&state.db, order_id).await?;
+    let schemas = contract.schemas().map_err(ApiError::internal)?;
+    let sha256 = prepared_module(state, version_id, &contract.limits).await?;
+    let prepared = Arc::new(PreparedVersion {
+        contract,
+        schemas,
+        sha256,
+    });
+    let mut cache = state.versions.lock();
+    if cache.len() >= MAX_PREPARED_VERSIONS {
+        cache.clear();
+    }
+    cache.insert(version_id, Arc::clone(&prepared));
+    Ok(prepared)
 }

@@ -26,6 +26,8 @@ pub struct AppState {
     pub usage: crate::usage::UsageRecorder,
     /// Per-citizen and per-address limits on invoking and rating.
     pub rate_limits: crate::ratelimit::RateLimits,
+    /// What an invocation of a published version needs and never changes.
+    pub versions: crate::appdata::VersionCache,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
         Ok(AppState {
             usage: crate::usage::UsageRecorder::new(db.clone()),
             rate_limits: crate::ratelimit::RateLimits::from_env(),
+            versions: crate::appdata::VersionCache::default(),
             search,
             db,
             config: Arc::new(config),

@@ -314,32 +314,56 @@ pub async fn availability<C: ConnectionTrait>(
     conn: &C,
     app_id: i64,
 ) -> Result<Availability, StoreError> {
-    let Some(app) = apps::Entity::find_by_id(app_id).one(conn).await? else {
+    // One round trip: this runs before every invocation.
+    let backend = conn.get_database_backend();
+    let p = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?1"
+    };
+    let sql = format!(
+        "SELECT a.status AS app_status, a.order_id AS order_id, \
+                v.id AS version_id, v.status AS version_status \
+         FROM apps a LEFT JOIN versions v \
+           ON v.app_id = a.id AND v.status IN ('published', 'suspended') \
+         WHERE a.id = {p}"
+    );
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [app_id.into()],
+        ))
+        .await?;
+    let Some(first) = rows.first() else {
         return Ok(Availability::NoSuchApp);
     };
-    if app.status == "suspended" {
+    let app_status: String = first.try_get("", "app_status")?;
+    let order_id: i64 = first.try_get("", "order_id")?;
+    if app_status == "suspended" {
         return Ok(Availability::Suspended);
     }
-    if app.status != "active" {
+    if app_status != "active" {
         return Ok(Availability::NotPublished);
     }
-    let versions: Vec<(i64, String)> = versions::Entity::find()
-        .select_only()
-        .column(versions::Column::Id)
-        .column(versions::Column::Status)
-        .filter(versions::Column::AppId.eq(app_id))
-        .filter(versions::Column::Status.is_in(["published", "suspended"]))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    if let Some((id, _)) = versions.iter().find(|(_, s)| s == "published") {
-        return Ok(Availability::Listed {
-            version_id: *id,
-            order_id: app.order_id,
-        });
+    let mut any_suspended = false;
+    for row in &rows {
+        let version_id: Option<i64> = row.try_get("", "version_id")?;
+        let status: Option<String> = row.try_get("", "version_status")?;
+        match (version_id, status.as_deref()) {
+            (Some(version_id), Some("published")) => {
+                return Ok(Availability::Listed {
+                    version_id,
+                    order_id,
+                });
+            }
+            (Some(_), Some(_)) => any_suspended = true,
+            _ => {}
+        }
     }
-    if !versions.is_empty() {
-        return Ok(Availability::Suspended);
-    }
-    Ok(Availability::NotPublished)
+    Ok(if any_suspended {
+        Availability::Suspended
+    } else {
+        Availability::NotPublished
+    })
 }

@@ -129,13 +129,13 @@ pub async fn run_for_citizen(
             .into());
         }
     };
-    let contract = crate::appdata::contract_for_order(&state.db, order_id).await?;
-    let schemas = contract.schemas().map_err(ApiError::internal)?;
-    if let Err(errors) = check_input(&schemas, &input) {
+    let prepared = crate::appdata::prepared_version(state, version_id, order_id).await?;
+    let (contract, schemas) = (&prepared.contract, &prepared.schemas);
+    if let Err(errors) = check_input(schemas, &input) {
         return Err(InvokeError::Input(errors));
     }
-    let sha256 = crate::appdata::prepared_module(state, version_id, &contract.limits).await?;
-    let data = crate::appdata::datasets_for_order(&state.db, order_id).await?;
+    let sha256 = prepared.sha256.clone();
+    let data = crate::appdata::datasets_for_contract(&state.db, order_id, contract).await?;
 
     let now = Utc::now();
     let local = now.with_timezone(&domain::PLATFORM_TZ);
