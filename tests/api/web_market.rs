@@ -635,3 +635,59 @@ async fn too_many_ratings_get_a_page_with_the_retry_after_hint() {
     );
     assert_eq!(rating_rows(&app, a.app_id).await.len(), 1);
 }
+
+#[tokio::test]
+async fn reviews_are_shown_newest_first_ten_to_a_page() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 22).await;
+    let a = app_with_version(&app, order_id, "社保快查", SI_LOOKUP, "published").await;
+    for n in 0..12u16 {
+        let token = app.citizen(&format!("p{n}@example.cn"), 100 + n).await;
+        let (status, _) =
+            crate::market::invoke(&app, &token, a.app_id, json!({"months": 3}), None).await;
+        assert_eq!(status, 200);
+        let resp = app
+            .client
+            .put(app.url(&format!("/api/v1/apps/{}/rating", a.app_id)))
+            .bearer_auth(&token)
+            .json(&json!({"stars": 1 + n % 5, "comment": format!("第{n}条评价")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 201);
+    }
+    let anon = client();
+    let (status, html) = get(&anon, &app, &format!("/market/apps/{}", a.app_id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("class=\"review\"").count(), 10);
+    let newest = html.find("第11条评价").unwrap();
+    let older = html.find("第2条评价").unwrap();
+    assert!(newest < older, "newest first");
+    assert!(!html.contains("第1条评价<") && !html.contains("第0条评价"));
+    let marker = "?cursor=";
+    let start = html.find(marker).expect("a link to older reviews") + marker.len();
+    let cursor: String = html[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let (_, html) = get(
+        &anon,
+        &app,
+        &format!("/market/apps/{}?cursor={cursor}", a.app_id),
+    )
+    .await;
+    assert_eq!(html.matches("class=\"review\"").count(), 2);
+    assert!(html.contains("第1条评价") && html.contains("第0条评价"));
+    assert!(html.contains("回到最新评价"));
+    // the statistics count all twelve
+    assert!(html.contains("（12 条评价"), "{html}");
+
+    let resp = anon
+        .get(app.url(&format!("/market/apps/{}", a.app_id)))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Reviews") && html.contains("Very dissatisfied"));
+}
