@@ -800,6 +800,17 @@ fn scalar_text(schema: &Value, v: &Value, c: &Catalog) -> String {
     }
 }
 
+/// Amounts are integer fen by the platform's convention (`*_fen`); a
+/// citizen reads yuan, so the yuan amount goes beside the exact number.
+fn yuan_aside(key: &str, v: &Value) -> String {
+    match v.as_i64() {
+        Some(fen) if key.ends_with("_fen") => {
+            format!("（{}）", esc(&domain::Fen::from_fen(fen).to_string()))
+        }
+        _ => String::new(),
+    }
+}
+
 fn title_of(schema: &Value, key: &str) -> String {
     schema
         .get("properties")
@@ -864,6 +875,7 @@ fn render_value(schema: &Value, value: &Value, c: &Catalog, out: &mut String, de
                     esc(&title_of(schema, &key))
                 );
                 render_value(&sub, &obj[&key], c, out, depth + 1);
+                out.push_str(&yuan_aside(&key, &obj[&key]));
                 out.push_str("</dd></div>");
             }
             out.push_str("</dl>");
@@ -914,7 +926,10 @@ fn render_table(item_schema: &Value, items: &[Value], c: &Catalog, out: &mut Str
         for k in &columns {
             out.push_str("<td>");
             match item.get(k) {
-                Some(v) => render_value(&prop_schema(item_schema, k), v, c, out, depth + 1),
+                Some(v) => {
+                    render_value(&prop_schema(item_schema, k), v, c, out, depth + 1);
+                    out.push_str(&yuan_aside(k, v));
+                }
                 None => out.push_str(&esc(c.t("market.none"))),
             }
             out.push_str("</td>");
@@ -1183,7 +1198,7 @@ mod tests {
                                           "enumNames": ["未处理", "已处理"]}}}},
             "issues": {"type": "array", "title": "问题", "items": {"type": "string"}}
         }});
-        let value = json!({"found": true, "count": 1, "name": null,
+        let value = json!({"found": true, "count": 1, "name": null, "fine_fen": 20000,
             "violations": [{"time": "2026-01-02 08:00", "status": "unpaid"}],
             "issues": ["<script>"]});
         let html = render_output(&out_schema, &value, zh());
@@ -1191,6 +1206,7 @@ mod tests {
         assert!(html.contains("<th scope=\"col\">违法时间</th>"));
         assert!(html.contains("<td>未处理</td>"));
         assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("<dd>20000（¥200.00）</dd>"), "{html}");
         assert!(!html.contains('{') && !html.contains("\"found\""));
         // schema order: required first, then the rest
         let found = html.find("是否查到").unwrap();
