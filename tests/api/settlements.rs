@@ -1346,3 +1346,171 @@ async fn negative_adjustments_are_netted_per_isv_and_a_negative_net_is_carried_f
     assert_eq!(paid + (b - 400_000), lines);
     assert_eq!(lines, BUDGET_FEN - 900_000);
 }
+
+fn hidden_csrf(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("form has a csrf token") + marker.len();
+    html[start..start + 64].to_owned()
+}
+
+async fn page(app: &TestApp, path: &str) -> (u16, String) {
+    let resp = app.client.get(app.url(path)).send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn finance_records_a_correction_on_the_run_page_and_sees_it_in_the_next_draft() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let finance = app.staff(Role::Finance, "finance@example.cn").await;
+    let q2 = approved_q2(&app, &m, &finance).await;
+    let q2_id = q2["run"]["id"].as_i64().unwrap();
+    let a_line = payment(&q2, m.apps[0].0)["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+
+    let (_, html) = page(&app, "/login").await;
+    let token = hidden_csrf(&html);
+    let resp = post_form(
+        &app,
+        "/login",
+        &[
+            ("csrf_token", &token),
+            ("email", "finance@example.cn"),
+            ("password", "correct horse battery"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let run_path = format!("/finance/settlements/{q2_id}");
+    let (status, html) = page(&app, &run_path).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("记录一项更正"),
+        "the form is on an approved run"
+    );
+    assert!(html.contains("<legend"), "the form's fields are grouped");
+    let token = hidden_csrf(&html);
+    let post = format!("{run_path}/corrections");
+
+    // Bad input: the page again, 422, each message at the top and beside
+    // its field, what was typed kept, nothing written.
+    let resp = post_form(
+        &app,
+        &post,
+        &[
+            ("csrf_token", &token),
+            ("line_id", ""),
+            ("amount_fen", "1.5"),
+            ("reason", " "),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("error-summary"), "{html}");
+    for (field, message) in [
+        ("line_id", "请选择本次结算中的一行"),
+        ("amount_fen", "请以整数分填写更正金额"),
+        ("reason", "请填写更正原因"),
+    ] {
+        assert!(
+            html.contains(&format!("href=\"#{field}\"")),
+            "summary links {field}"
+        );
+        assert!(
+            html.contains(&format!("id=\"{field}-error\"")),
+            "message beside {field}"
+        );
+        assert!(html.contains(message), "{message}");
+    }
+    assert!(html.contains("value=\"1.5\""), "typed amount kept");
+    // More taken back than the line paid: the domain's message, by the field.
+    let resp = post_form(
+        &app,
+        &post,
+        &[
+            ("csrf_token", &token),
+            ("line_id", &a_line),
+            ("amount_fen", "-500001"),
+            ("reason", "刷量"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("id=\"amount_fen-error\""), "{html}");
+    assert!(html.contains("不能扣回多于原行支付的金额"), "{html}");
+    let (_, d) = app
+        .get_json(&format!("/api/v1/settlements/{q2_id}"), Some(&finance))
+        .await;
+    assert_eq!(d["corrections"], json!([]), "nothing half-written");
+    // No CSRF token, no correction.
+    let resp = post_form(
+        &app,
+        &post,
+        &[("line_id", &a_line), ("amount_fen", "-5"), ("reason", "x")],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 403);
+
+    let resp = post_form(
+        &app,
+        &post,
+        &[
+            ("csrf_token", &token),
+            ("line_id", &a_line),
+            ("amount_fen", "-120000"),
+            ("reason", "刷量：脚本调用"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(
+        resp.headers()["location"],
+        format!("{run_path}#corrections")
+    );
+    let (_, html) = page(&app, &run_path).await;
+    assert!(html.contains("刷量：脚本调用"));
+    assert!(html.contains("等待计入下一份以后周期的草稿"));
+
+    // The next period's draft shows the adjustment line and where it came from.
+    let resp = post_form(
+        &app,
+        "/finance",
+        &[
+            ("csrf_token", &token),
+            ("period", "2026Q3"),
+            ("reward_pool_fen", "0"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let q3_path = resp.headers()["location"].to_str().unwrap().to_owned();
+    let (_, html) = page(&app, &q3_path).await;
+    assert!(
+        html.contains(&format!("调整原行 #{a_line} (run {q2_id})")),
+        "{html}"
+    );
+    assert!(html.contains("刷量：脚本调用"));
+    assert!(html.contains("-¥1,200.00"), "{html}");
+    assert!(
+        !html.contains("记录一项更正"),
+        "a draft is recomputed, not corrected"
+    );
+    let (_, html) = page(&app, &run_path).await;
+    assert!(
+        html.contains("已计入结算"),
+        "the Q2 page links the run that took it in"
+    );
+}
