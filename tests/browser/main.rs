@@ -375,3 +375,118 @@ async fn a_citizen_finds_compares_uses_and_rates_an_app_with_the_keyboard() {
     assert!(text.contains("满意（4 星）"), "{text}");
     c.close().await.unwrap();
 }
+
+async fn wait_for_path_prefix(c: &Client, prefix: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let url = c.current_url().await.expect("url");
+        if url.path().starts_with(prefix) {
+            return url.path().to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stuck at {url}, wanted {prefix}…"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn finance_previews_approves_and_pays_the_demo_quarter_with_the_keyboard() {
+    let app = spawn_app().await;
+    server::demo::seed_all(&app.state)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .unwrap();
+    let (_driver, c) = start_browser().await;
+
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("finance@demo.local")
+        .await
+        .unwrap();
+    let pw = c.find(Locator::Id("password")).await.unwrap();
+    pw.send_keys(server::demo::DEMO_PASSWORD).await.unwrap();
+    pw.send_keys("\u{E007}").await.unwrap();
+    wait_for_path(&c, "/").await;
+
+    // choose the period and preview the draft: Enter in the field submits
+    c.goto(&app.url("/finance")).await.unwrap();
+    let label = c.find(Locator::Css("label[for=period]")).await.unwrap();
+    assert_eq!(label.text().await.unwrap(), "结算周期");
+    let period = c.find(Locator::Id("period")).await.unwrap();
+    period.send_keys("2026Q3").await.unwrap();
+    period.send_keys("\u{E007}").await.unwrap();
+    let run_path = wait_for_path_prefix(&c, "/finance/settlements/").await;
+    let text = wait_for_text(&c, "2026Q3").await;
+    assert!(text.contains("draft"), "{text}");
+
+    // each line explains its amount from its inputs
+    let explanation = c
+        .find(Locator::Css(".settlement-lines td.explanation"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        explanation.contains("U=") && explanation.contains("Σw=") && explanation.contains("→"),
+        "{explanation}"
+    );
+    // the charts: budget shares per service and users against rating, each titled
+    let shares = c.find_all(Locator::Css("svg.share-bar")).await.unwrap();
+    assert!(!shares.is_empty());
+    assert!(c.find(Locator::Css("svg.share-bar title")).await.is_ok());
+    let dots = c
+        .find_all(Locator::Css("svg.scatter circle"))
+        .await
+        .unwrap();
+    assert!(!dots.is_empty(), "one dot per app");
+
+    // approve: the button takes Enter
+    c.find(Locator::Css("form[action$='/approve'] button"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    wait_for_text(&c, "approved").await;
+    assert_eq!(c.current_url().await.unwrap().path(), run_path);
+
+    // pay through the ledger, then follow the progress until every line is confirmed
+    c.find(Locator::Css("form[action$='/pay'] button"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let progress = c.find(Locator::Css("progress")).await;
+        if let Ok(p) = progress {
+            let value = p.attr("value").await.unwrap();
+            let max = p.attr("max").await.unwrap();
+            if value.is_some() && value == max && value.as_deref() != Some("0") {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "payouts never all confirmed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        c.refresh().await.unwrap();
+    }
+    let text = main_text(&c).await;
+    assert!(
+        text.contains("paid"),
+        "the run is paid once every line is: {text}"
+    );
+    assert!(!text.contains("failed"), "{text}");
+    assert!(
+        c.find(Locator::Css("a[href$='/payouts.csv']"))
+            .await
+            .is_ok(),
+        "the treasury's instructions can be downloaded"
+    );
+    c.close().await.unwrap();
+}
