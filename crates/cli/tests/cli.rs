@@ -180,8 +180,12 @@ fn app_test_rejects_a_module_that_is_not_wasm() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 
+/// The period's runs `(id, status)`, every payout `(status, amount)`, and
+/// the sum of the positive statement lines.
+type SettlementState = (Vec<(i64, String)>, Vec<(String, i64)>, i64);
+
 /// Reads the demo database the binary wrote, as finance would audit it.
-fn settlement_state(data_dir: &std::path::Path) -> (Vec<(i64, String)>, Vec<(String, i64)>, i64) {
+fn settlement_state(data_dir: &std::path::Path) -> SettlementState {
     use sea_orm::{ConnectionTrait, Statement};
     let url = format!(
         "sqlite://{}?mode=ro",
