@@ -1345,6 +1345,24 @@ async fn negative_adjustments_are_netted_per_isv_and_a_negative_net_is_carried_f
         .sum();
     assert_eq!(paid + (b - 400_000), lines);
     assert_eq!(lines, BUDGET_FEN - 900_000);
+
+    // Corrections are public like the amounts they change.
+    let (s, public) = app
+        .get_json(&format!("/api/v1/public/settlements/{q3_id}"), None)
+        .await;
+    assert_eq!(s, 200, "{public}");
+    let public_adjustments: Vec<&Value> = public["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "adjustment")
+        .collect();
+    assert_eq!(public_adjustments.len(), 2, "{public}");
+    assert!(
+        public_adjustments
+            .iter()
+            .all(|l| l["reason"] == "刷量" && l["adjusts_run_id"] == q2_id)
+    );
 }
 
 fn hidden_csrf(html: &str) -> String {

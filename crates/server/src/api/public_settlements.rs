@@ -78,6 +78,11 @@ pub struct PublicLine {
     pub amount_fen: i64,
     pub rank: Option<i32>,
     pub explanation: String,
+    /// On an adjustment line: the approved run and line it corrects, and
+    /// why (corrections are public like the amounts they change).
+    pub adjusts_run_id: Option<i64>,
+    pub adjusts_line_id: Option<i64>,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -175,6 +180,9 @@ pub async fn public_run(
             amount_fen: l.amount_fen,
             rank: l.rank,
             explanation: l.explanation,
+            adjusts_run_id: l.adjusts_run_id,
+            adjusts_line_id: l.adjusts_line_id,
+            reason: l.reason,
         })
         .collect();
     Ok(Json(PublicRunDetail {
