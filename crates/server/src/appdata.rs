@@ -95,12 +95,34 @@ pub async fn datasets_for_contract(
         .into_tuple()
         .all(db.conn())
         .await?;
+    let stamps = rows
+        .into_iter()
+        .map(
+            |(id, version, name, updated_at)| store::market::DatasetStamp {
+                id,
+                version,
+                name,
+                updated_at,
+            },
+        )
+        .collect();
+    datasets_from_stamps(db, order_id, contract, stamps).await
+}
+
+/// [`datasets_for_contract`] for a caller that has just read the order's
+/// dataset stamps (an invocation reads them with the app's availability).
+pub async fn datasets_from_stamps(
+    db: &store::Db,
+    order_id: i64,
+    contract: &Contract,
+    rows: Vec<store::market::DatasetStamp>,
+) -> Result<Arc<MemoryDatasets>, ApiError> {
     let mut grants = contract.datasets.clone();
     grants.sort();
     let fingerprint = Fingerprint {
         datasets: rows
             .iter()
-            .map(|(id, v, _, at)| (*id, *v, at.timestamp_micros()))
+            .map(|d| (d.id, d.version, d.updated_at.timestamp_micros()))
             .collect(),
         grants,
     };
@@ -111,7 +133,12 @@ pub async fn datasets_for_contract(
     }
 
     let mut data = MemoryDatasets::new();
-    for (dataset_id, _, name, _) in &rows {
+    for store::market::DatasetStamp {
+        id: dataset_id,
+        name,
+        ..
+    } in &rows
+    {
         let mut records = Vec::new();
         let mut after = 0i64;
         loop {

@@ -295,6 +295,16 @@ pub async fn searchable_orders<C: ConnectionTrait>(
         .collect())
 }
 
+/// One dataset of an order: enough to tell whether a cached copy of its
+/// records is current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetStamp {
+    pub id: i64,
+    pub version: i32,
+    pub name: String,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Whether an app can be used right now, and why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Availability {
@@ -302,6 +312,9 @@ pub enum Availability {
     Listed {
         version_id: i64,
         order_id: i64,
+        /// The order's datasets as they stand, by id: what a cached copy of
+        /// their records must match.
+        datasets: Vec<DatasetStamp>,
     },
     NoSuchApp,
     /// Suspended by a supervisor (or its version was).
@@ -323,10 +336,14 @@ pub async fn availability<C: ConnectionTrait>(
     };
     let sql = format!(
         "SELECT a.status AS app_status, a.order_id AS order_id, \
-                v.id AS version_id, v.status AS version_status \
+                v.id AS version_id, v.status AS version_status, \
+                d.id AS dataset_id, d.version AS dataset_version, \
+                d.name AS dataset_name, d.updated_at AS dataset_updated_at \
          FROM apps a LEFT JOIN versions v \
            ON v.app_id = a.id AND v.status IN ('published', 'suspended') \
-         WHERE a.id = {p}"
+         LEFT JOIN datasets d ON d.order_id = a.order_id \
+         WHERE a.id = {p} \
+         ORDER BY d.id"
     );
     let rows = conn
         .query_all_raw(sea_orm::Statement::from_sql_and_values(
@@ -347,23 +364,36 @@ pub async fn availability<C: ConnectionTrait>(
         return Ok(Availability::NotPublished);
     }
     let mut any_suspended = false;
+    let mut published = None;
+    let mut datasets: Vec<DatasetStamp> = Vec::new();
     for row in &rows {
         let version_id: Option<i64> = row.try_get("", "version_id")?;
         let status: Option<String> = row.try_get("", "version_status")?;
         match (version_id, status.as_deref()) {
-            (Some(version_id), Some("published")) => {
-                return Ok(Availability::Listed {
-                    version_id,
-                    order_id,
-                });
-            }
+            (Some(id), Some("published")) => published = Some(id),
             (Some(_), Some(_)) => any_suspended = true,
             _ => {}
         }
+        // Rows are versions x datasets, ordered by dataset: keep each once.
+        let dataset_id: Option<i64> = row.try_get("", "dataset_id")?;
+        if let Some(id) = dataset_id
+            && datasets.last().is_none_or(|d| d.id != id)
+        {
+            datasets.push(DatasetStamp {
+                id,
+                version: row.try_get("", "dataset_version")?,
+                name: row.try_get("", "dataset_name")?,
+                updated_at: row.try_get("", "dataset_updated_at")?,
+            });
+        }
     }
-    Ok(if any_suspended {
-        Availability::Suspended
-    } else {
-        Availability::NotPublished
+    Ok(match published {
+        Some(version_id) => Availability::Listed {
+            version_id,
+            order_id,
+            datasets,
+        },
+        None if any_suspended => Availability::Suspended,
+        None => Availability::NotPublished,
     })
 }

@@ -105,14 +105,15 @@ pub async fn run_for_citizen(
     input: Value,
     idempotency_key: Option<String>,
 ) -> Result<Invoked, InvokeError> {
-    let (version_id, order_id) = match store::market::availability(state.db.conn(), app_id)
+    let (version_id, order_id, stamps) = match store::market::availability(state.db.conn(), app_id)
         .await
         .map_err(ApiError::from)?
     {
         Availability::Listed {
             version_id,
             order_id,
-        } => (version_id, order_id),
+            datasets,
+        } => (version_id, order_id, datasets),
         Availability::NoSuchApp => return Err(ApiError::not_found("应用 / app").into()),
         Availability::Suspended => {
             return Err(ApiError::conflict(
@@ -135,7 +136,7 @@ pub async fn run_for_citizen(
         return Err(InvokeError::Input(errors));
     }
     let sha256 = prepared.sha256.clone();
-    let data = crate::appdata::datasets_for_contract(&state.db, order_id, contract).await?;
+    let data = crate::appdata::datasets_from_stamps(&state.db, order_id, contract, stamps).await?;
 
     let now = Utc::now();
     let local = now.with_timezone(&domain::PLATFORM_TZ);

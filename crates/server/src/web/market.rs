@@ -788,12 +788,6 @@ async fn rate_submit(
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(e) = state
-        .rate_limits
-        .check(Action::Rate, Some(citizen.id), addr)
-    {
-        return error_page(&page, e, &back);
-    }
     let draft = RatingDraft {
         stars: form.stars.clone(),
         comment: form.comment.clone(),
@@ -814,6 +808,13 @@ async fn rate_submit(
         };
         return app_view(&state, page, app_id, None, errors, drafts).await;
     };
+    // A slip on the form is answered before the limit counts the attempt.
+    if let Err(e) = state
+        .rate_limits
+        .check(Action::Rate, Some(citizen.id), addr)
+    {
+        return error_page(&page, e, &back);
+    }
     let req = RatingRequest {
         stars,
         comment: Some(form.comment),
