@@ -123,6 +123,19 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
                 Fen::from_fen(run.paid_total_fen),
                 Fen::from_fen(run.unspent_fen)
             );
+            let adjustments: Vec<i64> = st::lines(state.db.conn(), run.id)
+                .await?
+                .iter()
+                .filter(|l| l.kind == "adjustment")
+                .map(|l| l.amount_fen)
+                .collect();
+            if !adjustments.is_empty() {
+                println!(
+                    "{} adjustment lines correcting earlier periods, net {}",
+                    adjustments.len(),
+                    Fen::from_fen(adjustments.iter().sum())
+                );
+            }
             run
         }
     };

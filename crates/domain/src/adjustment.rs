@@ -51,8 +51,9 @@ user_facing!(CorrectionError {
 });
 
 /// Checks a correction of `amount` to a line that paid `line`, which
-/// earlier corrections already changed by `earlier` in total. Returns the
-/// trimmed reason.
+/// earlier corrections already changed by `earlier` in total: the line may
+/// not end below zero (below its own amount, for a negative adjustment
+/// line). Returns the trimmed reason.
 pub fn validate_correction(
     line: Fen,
     earlier: Fen,
@@ -74,7 +75,10 @@ pub fn validate_correction(
     }
     let corrected =
         i128::from(line.as_fen()) + i128::from(earlier.as_fen()) + i128::from(amount.as_fen());
-    if corrected < 0 {
+    // A negative (adjustment) line may be reversed up to zero and beyond,
+    // but not deepened: taking back more is a correction of the original.
+    let floor = i128::from(line.as_fen().min(0));
+    if corrected < floor {
         return Err(CorrectionError::BelowZero {
             line_fen: line.as_fen(),
             earlier_fen: earlier.as_fen(),
@@ -188,6 +192,10 @@ mod tests {
         );
         // a positive correction first makes room for a larger negative one
         assert!(validate_correction(fen(100), fen(50), fen(-150), "x").is_ok());
+        // a negative adjustment line may be reversed, not deepened
+        assert!(validate_correction(fen(-300), fen(0), fen(100), "x").is_ok());
+        assert!(validate_correction(fen(-300), fen(0), fen(400), "x").is_ok());
+        assert!(validate_correction(fen(-300), fen(0), fen(-1), "x").is_err());
     }
 
     #[test]
@@ -276,11 +284,11 @@ mod tests {
 
         #[test]
         fn a_valid_correction_never_leaves_the_line_below_zero(
-            line in 0i64..MAX_CORRECTION_FEN, earlier in -MAX_CORRECTION_FEN..MAX_CORRECTION_FEN,
+            line in -MAX_CORRECTION_FEN..MAX_CORRECTION_FEN, earlier in -MAX_CORRECTION_FEN..MAX_CORRECTION_FEN,
             amount in -MAX_CORRECTION_FEN..MAX_CORRECTION_FEN,
         ) {
             let ok = validate_correction(fen(line), fen(earlier), fen(amount), "原因").is_ok();
-            prop_assert_eq!(ok, amount != 0 && line + earlier + amount >= 0);
+            prop_assert_eq!(ok, amount != 0 && line + earlier + amount >= line.min(0));
         }
     }
 }
