@@ -120,7 +120,10 @@ mod tests {
                 .all(|c| c.id_number.as_str() != ID_NUMBER)
         );
         let plates = crate::services::traffic::dataset(&crate::demo_citizens());
-        assert!(!plates.contains_key(PLATE), "the demo plate is nobody else's");
+        assert!(
+            !plates.contains_key(PLATE),
+            "the demo plate is nobody else's"
+        );
     }
 
     #[test]

@@ -428,7 +428,9 @@ async fn isv_questions_get_public_answers_and_only_while_the_order_is_open() {
         .filter_map(|n| n["kind"].as_str())
         .collect();
     assert_eq!(kinds, ["question.answered"], "{inbox}");
-    let (_, theirs) = app.get_json("/api/v1/notifications", Some(&other_isv)).await;
+    let (_, theirs) = app
+        .get_json("/api/v1/notifications", Some(&other_isv))
+        .await;
     assert_eq!(theirs["unread"], 0, "{theirs}");
 
     // Another ISV reads the answer.
