@@ -227,10 +227,16 @@ async fn main_text(c: &Client) -> String {
         .unwrap()
 }
 
+/// The text of `main`, or `None` while the page is being replaced (a
+/// navigation or a `Refresh` reload between finding it and reading it).
+async fn main_text_now(c: &Client) -> Option<String> {
+    c.find(Locator::Css("main")).await.ok()?.text().await.ok()
+}
+
 async fn wait_for_text(c: &Client, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let text = main_text(c).await;
+        let text = main_text_now(c).await.unwrap_or_default();
         if text.contains(needle) {
             return text;
         }
@@ -466,8 +472,9 @@ async fn finance_previews_approves_and_pays_the_demo_quarter_with_the_keyboard()
     loop {
         let progress = c.find(Locator::Css("progress")).await;
         if let Ok(p) = progress {
-            let value = p.attr("value").await.unwrap();
-            let max = p.attr("max").await.unwrap();
+            // The page may be reloading itself; a stale element is read again.
+            let value = p.attr("value").await.ok().flatten();
+            let max = p.attr("max").await.ok().flatten();
             if value.is_some() && value == max && value.as_deref() != Some("0") {
                 break;
             }
