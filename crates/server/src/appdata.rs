@@ -75,15 +75,6 @@ pub async fn datasets_for_order(
     order_id: i64,
 ) -> Result<Arc<MemoryDatasets>, ApiError> {
     let contract = contract_for_order(db, order_id).await?;
-    datasets_for_contract(db, order_id, &contract).await
-}
-
-/// [`datasets_for_order`] for a caller that holds the order's contract.
-pub async fn datasets_for_contract(
-    db: &store::Db,
-    order_id: i64,
-    contract: &Contract,
-) -> Result<Arc<MemoryDatasets>, ApiError> {
     let rows: Vec<(i64, i32, String, chrono::DateTime<chrono::Utc>)> = datasets::Entity::find()
         .select_only()
         .column(datasets::Column::Id)
@@ -106,10 +97,10 @@ pub async fn datasets_for_contract(
             },
         )
         .collect();
-    datasets_from_stamps(db, order_id, contract, stamps).await
+    datasets_from_stamps(db, order_id, &contract, stamps).await
 }
 
-/// [`datasets_for_contract`] for a caller that has just read the order's
+/// [`datasets_for_order`] for a caller that has just read the order's
 /// dataset stamps (an invocation reads them with the app's availability).
 pub async fn datasets_from_stamps(
     db: &store::Db,

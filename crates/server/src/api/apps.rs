@@ -700,19 +700,16 @@ pub async fn get_version(
 }
 
 pub async fn progress_of(state: &AppState, who: &CurrentUser, id: i64) -> ApiResult<Progress> {
+    // The run and the version's status change in one transaction; reading
+    // the run first means a finished run never shows with a stale status.
+    let run = store::pipeline::latest_run(state.db.conn(), id).await?;
     let v = store::apps::version(state.db.conn(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("版本 / version"))?;
     app_for(state.db.conn(), who, v.app_id).await?;
-    let run = store::pipeline::latest_run(state.db.conn(), id).await?;
-    // The run and the version's status change in one transaction; read the
-    // status after the run so a finished run never shows with a stale status.
-    let status = store::apps::version(state.db.conn(), id)
-        .await?
-        .map_or(v.status, |now| now.status);
     Ok(Progress {
         version_id: id,
-        version_status: status,
+        version_status: v.status,
         run: run.as_ref().map(run_view),
     })
 }
