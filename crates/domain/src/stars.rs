@@ -90,6 +90,7 @@ impl From<Stars> for u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn only_one_to_five_stars_exist() {
@@ -117,5 +118,33 @@ mod tests {
                 "Very satisfied"
             ]
         );
+    }
+
+    proptest! {
+        #[test]
+        fn any_u8_is_a_rating_exactly_when_it_is_one_to_five(n in any::<u8>()) {
+            let valid = (1..=5).contains(&n);
+            prop_assert_eq!(Stars::new(n).is_ok(), valid);
+            prop_assert_eq!(Stars::try_from(n).is_ok(), valid);
+            prop_assert_eq!(Stars::parse(&n.to_string()).is_ok(), valid);
+            prop_assert_eq!(serde_json::from_str::<Stars>(&n.to_string()).is_ok(), valid);
+        }
+
+        #[test]
+        fn display_then_parse_gives_back_the_same_rating(n in 1u8..=5) {
+            let stars = Stars::new(n).expect("in range");
+            prop_assert_eq!(Stars::parse(&stars.to_string()), Ok(stars));
+            let json = serde_json::to_string(&stars).expect("serialises");
+            prop_assert_eq!(serde_json::from_str::<Stars>(&json).ok(), Some(stars));
+        }
+
+        #[test]
+        fn any_text_parses_only_to_a_rating_it_spells(s in "\\PC{0,6}") {
+            // Whatever a form posts, parsing never panics, and a success is
+            // exactly the number the trimmed text spells.
+            if let Ok(stars) = Stars::parse(&s) {
+                prop_assert_eq!(s.trim().parse::<u8>().ok(), Some(stars.get()));
+            }
+        }
     }
 }
