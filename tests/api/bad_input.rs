@@ -173,12 +173,18 @@ async fn an_invalid_credit_code_is_a_422_naming_the_field_and_no_org_is_left_beh
             .unwrap()
             .is_none()
     );
+    assert_eq!(
+        app.count_users().await,
+        0,
+        "no user without its organisation"
+    );
 
     // the same organisation registers fine with a valid code
     let mut ok = body.clone();
     ok["credit_code"] = json!(valid.as_str());
     let (status, resp) = app.post_json("/api/v1/auth/register", &ok, None).await;
     assert_eq!(status, 201, "{resp}");
+    assert_eq!(app.count_users().await, 1);
 }
 
 #[tokio::test]
