@@ -849,6 +849,92 @@ mod tests {
         assert!(!report(0, Vec::new()).passed);
     }
 
+    fn contract_with_output_schema(output_schema: Value) -> Contract {
+        Contract {
+            input_schema: json!({"type": "object"}),
+            output_schema,
+            datasets: Vec::new(),
+            limits: Limits::default(),
+            threshold_percent: 100,
+        }
+    }
+
+    fn accepted_with(output: Value) -> RunOutcome {
+        let mut outcome = RunOutcome::not_started(Verdict::Accepted, String::new());
+        outcome.detail = None;
+        outcome.output = Some(output);
+        outcome
+    }
+
+    #[test]
+    fn output_breaking_the_output_schema_is_judged_invalid_output_naming_each_path() {
+        let schemas = contract_with_output_schema(json!({
+            "type": "object",
+            "properties": {
+                "found": {"type": "boolean"},
+                "months_paid": {"type": "integer", "maximum": 36}
+            },
+            "required": ["found", "months_paid"]
+        }))
+        .schemas()
+        .expect("valid schemas");
+
+        let mut outcome = accepted_with(json!({"found": "yes", "months_paid": 40}));
+        schemas.judge_output(&mut outcome);
+        assert_eq!(outcome.verdict, Verdict::InvalidOutput);
+        let detail = outcome.detail.as_deref().unwrap_or_default();
+        assert!(
+            detail.starts_with("output does not match the output schema: "),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("/found") && detail.contains("/months_paid"),
+            "{detail}"
+        );
+        // The ISV debugging the case still sees what the app wrote.
+        assert_eq!(
+            outcome.output,
+            Some(json!({"found": "yes", "months_paid": 40}))
+        );
+
+        let mut missing = accepted_with(json!({"found": true}));
+        schemas.judge_output(&mut missing);
+        assert_eq!(missing.verdict, Verdict::InvalidOutput);
+        assert!(
+            missing
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("months_paid")),
+            "{missing:?}"
+        );
+    }
+
+    #[test]
+    fn judging_leaves_a_valid_output_accepted_and_another_verdict_alone() {
+        let schemas = contract_with_output_schema(json!({
+            "type": "object",
+            "required": ["found"]
+        }))
+        .schemas()
+        .expect("valid schemas");
+
+        let mut valid = accepted_with(json!({"found": false}));
+        schemas.judge_output(&mut valid);
+        assert_eq!(valid.verdict, Verdict::Accepted);
+        assert_eq!(valid.detail, None);
+
+        // A run that already failed keeps its own verdict and reason, whatever its output.
+        let mut timed_out = accepted_with(json!({"other": 1}));
+        timed_out.verdict = Verdict::TimeLimitExceeded;
+        timed_out.detail = Some("instruction limit of 10 reached".into());
+        schemas.judge_output(&mut timed_out);
+        assert_eq!(timed_out.verdict, Verdict::TimeLimitExceeded);
+        assert_eq!(
+            timed_out.detail.as_deref(),
+            Some("instruction limit of 10 reached")
+        );
+    }
+
     #[test]
     fn the_isv_view_shows_only_id_and_verdict_of_hidden_cases() {
         let full = report(

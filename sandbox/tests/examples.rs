@@ -194,6 +194,88 @@ fn a_query_on_a_dataset_the_contract_does_not_grant_is_refused_and_recorded() {
     assert!(outcome.stderr.contains("code -1"), "{}", outcome.stderr);
 }
 
+#[test]
+fn a_run_whose_output_breaks_a_stricter_output_schema_is_judged_invalid_output() {
+    let sandbox = sandbox();
+    let mut suite = suite("social-insurance");
+    // The reference app answers `months_paid` up to the window asked for; an order that
+    // promised citizens at most six months makes every longer answer invalid output.
+    suite.contract.output_schema["properties"]["months_paid"]["maximum"] = json!(6);
+    let schemas = suite.contract.schemas().expect("valid schemas");
+    let data: Arc<MemoryDatasets> = Arc::new(suite.datasets.clone());
+    let module = wasm("si_lookup");
+    let request = |months: u32| RunRequest {
+        input: json!({ "months": months }),
+        context: RunContext {
+            subject: "33010619900101123X".into(),
+            locale: "zh-CN".into(),
+            now: "2026-07-01T09:00:00+08:00".into(),
+        },
+        seed: 1,
+    };
+
+    let mut long = sandbox.run(
+        ModuleRef::Wasm(&module),
+        &request(12),
+        data.clone(),
+        &suite.contract.limits,
+    );
+    assert_eq!(
+        long.verdict,
+        Verdict::Accepted,
+        "the run itself is fine: {long:#?}"
+    );
+    schemas.judge_output(&mut long);
+    assert_eq!(long.verdict, Verdict::InvalidOutput, "{long:#?}");
+    let detail = long.detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("/months_paid"), "{detail}");
+    assert_eq!(
+        long.output.as_ref().map(|o| o["months_paid"].clone()),
+        Some(json!(12))
+    );
+
+    let mut short = sandbox.run(
+        ModuleRef::Wasm(&module),
+        &request(3),
+        data.clone(),
+        &suite.contract.limits,
+    );
+    schemas.judge_output(&mut short);
+    assert_eq!(short.verdict, Verdict::Accepted, "{short:#?}");
+
+    // The evaluator judges every case the same way: a case whose output breaks the schema is
+    // invalid_output even when it equals the expected value, and the version fails.
+    let report = suite
+        .evaluate(&sandbox, &module, &EvalOptions::default(), &mut |_| {})
+        .expect("contract is valid");
+    assert!(!report.passed);
+    let invalid: Vec<&str> = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict == Verdict::InvalidOutput)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(
+        invalid.contains(&"sample-continuous-default"),
+        "{invalid:?}"
+    );
+    for case in &report.cases {
+        let months_paid = case.actual.as_ref().and_then(|o| o["months_paid"].as_u64());
+        match months_paid {
+            Some(n) if n > 6 => {
+                assert_eq!(case.verdict, Verdict::InvalidOutput, "{case:#?}");
+                assert!(
+                    case.detail
+                        .as_deref()
+                        .is_some_and(|d| d.contains("/months_paid")),
+                    "{case:#?}"
+                );
+            }
+            _ => assert_eq!(case.verdict, Verdict::Accepted, "{case:#?}"),
+        }
+    }
+}
+
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).expect("readable").flatten() {
