@@ -259,6 +259,10 @@ fn a_run_whose_output_breaks_a_stricter_output_schema_is_judged_invalid_output()
         invalid.contains(&"sample-continuous-default"),
         "{invalid:?}"
     );
+    assert!(
+        invalid.len() < report.cases.len(),
+        "short answers still pass"
+    );
     for case in &report.cases {
         let months_paid = case.actual.as_ref().and_then(|o| o["months_paid"].as_u64());
         match months_paid {
