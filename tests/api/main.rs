@@ -3,6 +3,7 @@
 
 mod auth;
 mod bad_input;
+mod config;
 mod market;
 mod orders;
 mod pipeline;

@@ -20,6 +20,12 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with the configuration adjusted first (a small
+/// upload limit, a short deadline…).
+pub async fn spawn_app_with(tune: impl FnOnce(&mut Config)) -> TestApp {
     let db = store::testing::TestDb::new().await;
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let env = |k: &str| match k {
@@ -36,6 +42,7 @@ pub async fn spawn_app() -> TestApp {
     )
     .expect("config");
     config.database_url = db.url().to_owned();
+    tune(&mut config);
     let state = server::AppState::with_db(config, db.db().clone()).expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

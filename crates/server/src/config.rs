@@ -28,8 +28,12 @@ pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Usage events may arrive late (offline clients, retries): a period is
 /// settled only this long after it ends.
 pub const DEFAULT_SETTLEMENT_GRACE_HOURS: u64 = 72;
-/// Largest accepted module upload (the sandbox applies its own cap too).
+/// Largest accepted module upload, platform-wide: an order's contract may
+/// ask for less, never for more.
 pub const DEFAULT_UPLOAD_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+/// The sandbox's hard cap on a module: a larger upload limit would accept
+/// modules the sandbox then refuses, so it is refused at startup instead.
+pub const MAX_UPLOAD_LIMIT_BYTES: usize = sandbox::limits::MAX_MODULE_BYTES as usize;
 
 /// A string that must never reach a log or a debug print.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -225,6 +229,15 @@ impl Config {
         let upload_limit_bytes = parse_env(&env, "GOVMARKET_UPLOAD_LIMIT_BYTES")?
             .or(file.upload_limit_bytes)
             .unwrap_or(DEFAULT_UPLOAD_LIMIT_BYTES);
+        if upload_limit_bytes == 0 || upload_limit_bytes > MAX_UPLOAD_LIMIT_BYTES {
+            return Err(ConfigError::Invalid {
+                name: "GOVMARKET_UPLOAD_LIMIT_BYTES",
+                value: upload_limit_bytes.to_string(),
+                reason: format!(
+                    "must be between 1 and {MAX_UPLOAD_LIMIT_BYTES} (the sandbox's cap on a module)"
+                ),
+            });
+        }
         let secure_cookies = parse_env(&env, "GOVMARKET_SECURE_COOKIES")?
             .or(file.secure_cookies)
             .unwrap_or(!addr.ip().is_loopback());
@@ -386,6 +399,36 @@ mod tests {
             !err.to_string().contains("hunter2"),
             "password leaked: {err}"
         );
+    }
+
+    #[test]
+    fn the_upload_limit_may_not_exceed_the_sandboxs_cap() {
+        let c = Config::resolve(FileConfig::default(), env_of(&[]), Overrides::default()).unwrap();
+        assert_eq!(c.upload_limit_bytes, 16 * 1024 * 1024);
+        let file: FileConfig = toml::from_str("upload_limit_bytes = 1000").unwrap();
+        let c = Config::resolve(file, env_of(&[]), Overrides::default()).unwrap();
+        assert_eq!(c.upload_limit_bytes, 1000);
+        let c = Config::resolve(
+            FileConfig::default(),
+            env_of(&[("GOVMARKET_UPLOAD_LIMIT_BYTES", "33554432")]),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.upload_limit_bytes, MAX_UPLOAD_LIMIT_BYTES);
+        for bad in ["33554433", "0"] {
+            let err = Config::resolve(
+                FileConfig::default(),
+                env_of(&[("GOVMARKET_UPLOAD_LIMIT_BYTES", bad)]),
+                Overrides::default(),
+            )
+            .unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains("GOVMARKET_UPLOAD_LIMIT_BYTES"), "{msg}");
+            assert!(msg.contains("33554432"), "{msg}");
+        }
+        let file: FileConfig = toml::from_str("upload_limit_bytes = 40000000").unwrap();
+        let err = Config::resolve(file, env_of(&[]), Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("sandbox"), "{err}");
     }
 
     #[test]

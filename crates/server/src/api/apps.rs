@@ -370,11 +370,14 @@ pub fn check_upload(mut up: Upload) -> ApiResult<Upload> {
     Ok(up)
 }
 
-/// The platform's module size cap for this order (its contract's limit).
+/// The module size cap for an upload to this order: its contract's limit,
+/// but never above the platform's upload limit (`GOVMARKET_UPLOAD_LIMIT_BYTES`).
 pub async fn module_cap(state: &AppState, order_id: i64) -> ApiResult<usize> {
     let contract = crate::appdata::contract_for_order(&state.db, order_id).await?;
     let limits = state.sandbox.resolve(&contract.limits);
-    Ok(usize::try_from(limits.module_bytes).unwrap_or(usize::MAX))
+    Ok(usize::try_from(limits.module_bytes)
+        .unwrap_or(usize::MAX)
+        .min(state.config.upload_limit_bytes))
 }
 
 /// Stores an uploaded version and queues its test run.

@@ -39,9 +39,10 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/isv/orders/{id}/upload",
-            // The handler enforces the order's module cap itself, part by
-            // part, as the API does; the site-wide body limit would cut a
-            // legitimate module short.
+            // The handler enforces the module cap (the order's, within the
+            // platform's upload limit) itself, part by part, as the API
+            // does; the site-wide body limit would cut a legitimate module
+            // short.
             get(upload_page)
                 .post(upload_submit)
                 .layer(DefaultBodyLimit::disable()),

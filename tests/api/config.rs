@@ -1,0 +1,127 @@
+//! Settings that change what the running server accepts.
+
+use domain::Role;
+use e2e::{TestApp, spawn_app_with};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+use crate::orders::{guest, open_si_order};
+use crate::pipeline::upload;
+
+/// Between the two example modules' sizes, far below an order's default
+/// module cap (8 MiB), so the platform limit is the one that binds.
+const SMALL_LIMIT: usize = 45_000;
+
+fn wasm(name: &str) -> Vec<u8> {
+    std::fs::read(guest(&format!("wasm/{name}.wasm"))).expect("example app")
+}
+
+/// Apps, versions, stored modules and test runs.
+async fn written(app: &TestApp) -> (u64, u64, u64, u64) {
+    let conn = app.state.db.conn();
+    (
+        store::entity::apps::Entity::find()
+            .count(conn)
+            .await
+            .expect("count"),
+        store::entity::versions::Entity::find()
+            .count(conn)
+            .await
+            .expect("count"),
+        store::entity::module_blobs::Entity::find()
+            .count(conn)
+            .await
+            .expect("count"),
+        store::entity::test_runs::Entity::find()
+            .count(conn)
+            .await
+            .expect("count"),
+    )
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("form has a csrf token") + marker.len();
+    html[start..start + 64].to_owned()
+}
+
+#[tokio::test]
+async fn the_upload_limit_caps_modules_through_the_api_and_the_upload_form() {
+    let app = spawn_app_with(|c| c.upload_limit_bytes = SMALL_LIMIT).await;
+    let dept = app.staff(Role::Department, "dept@example.cn").await;
+    let isv = app.staff(Role::Isv, "isv@example.cn").await;
+    let order = open_si_order(&app, &dept).await;
+    let big = wasm("si_lookup");
+    let small = wasm("probe");
+    assert!(big.len() > SMALL_LIMIT && small.len() < SMALL_LIMIT);
+
+    let (status, body) = upload(&app, &isv, order, "大模块", big.clone()).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&SMALL_LIMIT.to_string())),
+        "the message names the limit: {body}"
+    );
+    assert_eq!(written(&app).await, (0, 0, 0, 0));
+
+    // The web form names the same cap and refuses the same module.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let login = browser
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("body");
+    let resp = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", hidden_csrf(&login).as_str()),
+            ("email", "isv@example.cn"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(resp.status().as_u16(), 303);
+    let form_page = browser
+        .get(app.url(&format!("/isv/orders/{order}/upload")))
+        .send()
+        .await
+        .expect("upload page")
+        .text()
+        .await
+        .expect("body");
+    assert!(form_page.contains("44 KiB"), "the form names the cap");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", hidden_csrf(&form_page))
+        .text("name", "大模块")
+        .text("release_notes", "网页上传")
+        .part(
+            "wasm",
+            reqwest::multipart::Part::bytes(big)
+                .file_name("app.wasm")
+                .mime_str("application/wasm")
+                .expect("mime"),
+        );
+    let resp = browser
+        .post(app.url(&format!("/isv/orders/{order}/upload")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(resp.status().as_u16(), 413);
+    assert!(resp.text().await.expect("body").contains("模块过大"));
+    assert_eq!(written(&app).await, (0, 0, 0, 0));
+
+    // A module under the limit is taken.
+    let (status, body) = upload(&app, &isv, order, "小模块", small).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(written(&app).await.0, 1);
+}
