@@ -1,8 +1,11 @@
 //! Settings that change what the running server accepts.
 
+use std::time::Duration;
+
 use domain::Role;
 use e2e::{TestApp, spawn_app_with};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+use serde_json::json;
 
 use crate::orders::{guest, open_si_order};
 use crate::pipeline::upload;
@@ -124,4 +127,50 @@ async fn the_upload_limit_caps_modules_through_the_api_and_the_upload_form() {
     let (status, body) = upload(&app, &isv, order, "小模块", small).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(written(&app).await.0, 1);
+}
+
+#[tokio::test]
+async fn the_configured_answer_deadline_decides_which_questions_are_overdue() {
+    let app = spawn_app_with(|c| c.question_answer_limit = Duration::from_secs(3600)).await;
+    let dept = app.staff(Role::Department, "dept@example.cn").await;
+    let isv = app.staff(Role::Isv, "isv@example.cn").await;
+    let order = open_si_order(&app, &dept).await;
+    let mut asked = vec![];
+    // Two hours is overdue under a one-hour deadline (not under the
+    // default three days); half an hour is not.
+    for (body, age) in [("两小时前的问题", 120), ("半小时前的问题", 30)] {
+        let (status, q) = app
+            .post_json(
+                &format!("/api/v1/orders/{order}/questions"),
+                &json!({"body": body}),
+                Some(&isv),
+            )
+            .await;
+        assert_eq!(status, 201, "{q}");
+        let id = q["id"].as_i64().expect("id");
+        let mut row: store::entity::questions::ActiveModel =
+            store::entity::questions::Entity::find_by_id(id)
+                .one(app.state.db.conn())
+                .await
+                .expect("read")
+                .expect("question")
+                .into();
+        row.created_at = Set(chrono::Utc::now() - chrono::TimeDelta::minutes(age));
+        row.update(app.state.db.conn()).await.expect("backdate");
+        asked.push(id);
+    }
+    let (status, body) = app
+        .get_json(&format!("/api/v1/orders/{order}"), Some(&isv))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let overdue = |id: i64| {
+        body["questions"]
+            .as_array()
+            .expect("questions")
+            .iter()
+            .find(|q| q["id"] == id)
+            .map(|q| q["overdue"].clone())
+    };
+    assert_eq!(overdue(asked[0]), Some(json!(true)), "{body}");
+    assert_eq!(overdue(asked[1]), Some(json!(false)), "{body}");
 }

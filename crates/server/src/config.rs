@@ -13,6 +13,8 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use crate::ratelimit::{DEFAULT_INVOKE_RATE, DEFAULT_RATING_RATE, Rate};
+
 /// Where the server listens unless told otherwise: loopback only, so a demo
 /// never exposes itself to the network by accident.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -34,6 +36,13 @@ pub const DEFAULT_UPLOAD_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 /// The sandbox's hard cap on a module: a larger upload limit would accept
 /// modules the sandbox then refuses, so it is refused at startup instead.
 pub const MAX_UPLOAD_LIMIT_BYTES: usize = sandbox::limits::MAX_MODULE_BYTES as usize;
+/// Time a department has to answer a question before it shows as overdue:
+/// three days, the usual reply time of a government hotline.
+pub const DEFAULT_QUESTION_ANSWER_HOURS: u64 = 72;
+/// A year: a longer deadline would mean questions are never overdue.
+pub const MAX_QUESTION_ANSWER_HOURS: u64 = 24 * 366;
+/// The Meilisearch index used when `MEILI_INDEX` is not set.
+pub const DEFAULT_MEILI_INDEX: &str = "govmarket";
 
 /// A string that must never reach a log or a debug print.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -78,12 +87,21 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Run the test-run workers inside `serve`.
     pub workers: usize,
+    /// Meilisearch instead of the embedded index when set.
     pub meili_url: Option<String>,
+    pub meili_api_key: Option<Secret>,
+    pub meili_index: String,
     pub stripe_secret_key: Option<Secret>,
     /// Stripe's API base URL (a fake or a proxy in tests and staging).
     pub stripe_base_url: Option<String>,
     /// How long after a period's end it can be settled.
     pub settlement_grace: Duration,
+    /// How long a question may wait for its answer before it is overdue.
+    pub question_answer_limit: Duration,
+    /// Invocations per citizen (an address gets more; see `ratelimit`).
+    pub invoke_rate: Rate,
+    /// Ratings, replies and reports per user.
+    pub rating_rate: Rate,
 }
 
 /// The TOML file's shape: every field optional, unknown keys refused so a
@@ -102,9 +120,16 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub workers: Option<usize>,
     pub meili_url: Option<String>,
+    pub meili_api_key: Option<Secret>,
+    pub meili_index: Option<String>,
     pub stripe_secret_key: Option<Secret>,
     pub stripe_base_url: Option<String>,
     pub settlement_grace_hours: Option<u64>,
+    pub question_answer_hours: Option<u64>,
+    pub invoke_per_minute: Option<u32>,
+    pub invoke_burst: Option<u32>,
+    pub rate_per_minute: Option<u32>,
+    pub rate_burst: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -244,7 +269,37 @@ impl Config {
         let workers = parse_env(&env, "GOVMARKET_WORKERS")?
             .or(file.workers)
             .unwrap_or(1);
-        let meili_url = env("MEILI_URL").or(file.meili_url);
+        let meili_url = env("MEILI_URL")
+            .or(file.meili_url.filter(|u| !u.trim().is_empty()))
+            .map(|u| u.trim().to_owned());
+        if let Some(u) = &meili_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "MEILI_URL",
+                value: redact_url(u),
+                reason: "expected http://… or https://…".into(),
+            });
+        }
+        let meili_api_key = env("MEILI_API_KEY").map(Secret).or(file.meili_api_key);
+        let meili_index = env("MEILI_INDEX")
+            .or(file.meili_index)
+            .map(|i| i.trim().to_owned())
+            .unwrap_or_else(|| DEFAULT_MEILI_INDEX.to_owned());
+        // Meilisearch's own rule for an index uid; checked here so a typo
+        // stops the start instead of failing every search later.
+        if meili_index.is_empty()
+            || meili_index.len() > 400
+            || !meili_index
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ConfigError::Invalid {
+                name: "MEILI_INDEX",
+                value: meili_index,
+                reason: "must be 1 to 400 of the characters a-z A-Z 0-9 - _".into(),
+            });
+        }
         let stripe_secret_key = env("STRIPE_SECRET_KEY")
             .map(Secret)
             .or(file.stripe_secret_key);
@@ -252,6 +307,44 @@ impl Config {
         let settlement_grace_hours = parse_env(&env, "GOVMARKET_SETTLEMENT_GRACE_HOURS")?
             .or(file.settlement_grace_hours)
             .unwrap_or(DEFAULT_SETTLEMENT_GRACE_HOURS);
+        let question_answer_hours = parse_env(&env, "GOVMARKET_QUESTION_ANSWER_HOURS")?
+            .or(file.question_answer_hours)
+            .unwrap_or(DEFAULT_QUESTION_ANSWER_HOURS);
+        if question_answer_hours == 0 || question_answer_hours > MAX_QUESTION_ANSWER_HOURS {
+            return Err(ConfigError::Invalid {
+                name: "GOVMARKET_QUESTION_ANSWER_HOURS",
+                value: question_answer_hours.to_string(),
+                reason: format!("must be between 1 and {MAX_QUESTION_ANSWER_HOURS}"),
+            });
+        }
+        let invoke_rate = Rate {
+            per_minute: positive(
+                &env,
+                "GOVMARKET_INVOKE_PER_MINUTE",
+                file.invoke_per_minute,
+                DEFAULT_INVOKE_RATE.per_minute,
+            )?,
+            burst: positive(
+                &env,
+                "GOVMARKET_INVOKE_BURST",
+                file.invoke_burst,
+                DEFAULT_INVOKE_RATE.burst,
+            )?,
+        };
+        let rating_rate = Rate {
+            per_minute: positive(
+                &env,
+                "GOVMARKET_RATE_PER_MINUTE",
+                file.rate_per_minute,
+                DEFAULT_RATING_RATE.per_minute,
+            )?,
+            burst: positive(
+                &env,
+                "GOVMARKET_RATE_BURST",
+                file.rate_burst,
+                DEFAULT_RATING_RATE.burst,
+            )?,
+        };
 
         Ok(Config {
             addr,
@@ -265,9 +358,14 @@ impl Config {
             secure_cookies,
             workers,
             meili_url,
+            meili_api_key,
+            meili_index,
             stripe_secret_key,
             stripe_base_url,
             settlement_grace: Duration::from_secs(settlement_grace_hours.saturating_mul(3600)),
+            question_answer_limit: Duration::from_secs(question_answer_hours * 3600),
+            invoke_rate,
+            rating_rate,
         })
     }
 }
@@ -298,6 +396,24 @@ where
                 reason: e.to_string(),
             }),
     }
+}
+
+/// A count that must be at least one: environment, then file, then default.
+fn positive(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    file: Option<u32>,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    let n = parse_env(env, name)?.or(file).unwrap_or(default);
+    if n == 0 {
+        return Err(ConfigError::Invalid {
+            name,
+            value: n.to_string(),
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(n)
 }
 
 /// Hides the password of a database URL for messages.
@@ -429,6 +545,128 @@ mod tests {
         let file: FileConfig = toml::from_str("upload_limit_bytes = 40000000").unwrap();
         let err = Config::resolve(file, env_of(&[]), Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("sandbox"), "{err}");
+    }
+
+    #[test]
+    fn search_question_and_rate_settings_default_then_layer_file_then_environment() {
+        let c = Config::resolve(FileConfig::default(), env_of(&[]), Overrides::default()).unwrap();
+        assert_eq!(c.meili_url, None);
+        assert!(c.meili_api_key.is_none());
+        assert_eq!(c.meili_index, "govmarket");
+        assert_eq!(c.question_answer_limit, Duration::from_secs(72 * 3600));
+        assert_eq!(c.invoke_rate, DEFAULT_INVOKE_RATE);
+        assert_eq!(c.rating_rate, DEFAULT_RATING_RATE);
+
+        let file = || -> FileConfig {
+            toml::from_str(
+                "meili_url = \"http://file:7700\"\nmeili_api_key = \"file-key\"\n\
+                 meili_index = \"from_file\"\nquestion_answer_hours = 24\n\
+                 invoke_per_minute = 600\ninvoke_burst = 200\n\
+                 rate_per_minute = 100\nrate_burst = 50",
+            )
+            .unwrap()
+        };
+        let c = Config::resolve(file(), env_of(&[]), Overrides::default()).unwrap();
+        assert_eq!(c.meili_url.as_deref(), Some("http://file:7700"));
+        assert_eq!(
+            c.meili_api_key.as_ref().map(Secret::expose),
+            Some("file-key")
+        );
+        assert_eq!(c.meili_index, "from_file");
+        assert_eq!(c.question_answer_limit, Duration::from_secs(24 * 3600));
+        assert_eq!(
+            c.invoke_rate,
+            Rate {
+                per_minute: 600,
+                burst: 200
+            }
+        );
+        assert_eq!(
+            c.rating_rate,
+            Rate {
+                per_minute: 100,
+                burst: 50
+            }
+        );
+
+        let c = Config::resolve(
+            file(),
+            env_of(&[
+                ("MEILI_URL", " https://env:7700 "),
+                ("MEILI_API_KEY", "env-key"),
+                ("MEILI_INDEX", "from-env"),
+                ("GOVMARKET_QUESTION_ANSWER_HOURS", "1"),
+                ("GOVMARKET_INVOKE_PER_MINUTE", "6000"),
+                ("GOVMARKET_INVOKE_BURST", "2000"),
+                ("GOVMARKET_RATE_PER_MINUTE", "1"),
+                ("GOVMARKET_RATE_BURST", "2"),
+            ]),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.meili_url.as_deref(), Some("https://env:7700"));
+        assert_eq!(
+            c.meili_api_key.as_ref().map(Secret::expose),
+            Some("env-key")
+        );
+        assert_eq!(c.meili_index, "from-env");
+        assert_eq!(c.question_answer_limit, Duration::from_secs(3600));
+        assert_eq!(
+            c.invoke_rate,
+            Rate {
+                per_minute: 6000,
+                burst: 2000
+            }
+        );
+        assert_eq!(
+            c.rating_rate,
+            Rate {
+                per_minute: 1,
+                burst: 2
+            }
+        );
+        assert!(
+            !format!("{c:?}").contains("env-key"),
+            "the Meilisearch key never prints"
+        );
+    }
+
+    #[test]
+    fn bad_search_question_and_rate_settings_name_the_setting() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("MEILI_URL", "localhost:7700", "http://"),
+            ("MEILI_INDEX", "gov market", "a-z"),
+            ("GOVMARKET_QUESTION_ANSWER_HOURS", "0", "between 1 and"),
+            ("GOVMARKET_QUESTION_ANSWER_HOURS", "9000", "between 1 and"),
+            (
+                "GOVMARKET_QUESTION_ANSWER_HOURS",
+                "three days",
+                "invalid digit",
+            ),
+            ("GOVMARKET_INVOKE_PER_MINUTE", "0", "at least 1"),
+            ("GOVMARKET_INVOKE_BURST", "-5", "invalid digit"),
+            ("GOVMARKET_RATE_PER_MINUTE", "ten", "invalid digit"),
+            ("GOVMARKET_RATE_BURST", "0", "at least 1"),
+        ];
+        for (name, value, reason) in cases {
+            let err = Config::resolve(
+                FileConfig::default(),
+                env_of(&[(name, value)]),
+                Overrides::default(),
+            )
+            .unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains(name) && msg.contains(reason),
+                "{name}={value}: {msg}"
+            );
+        }
+        // A bad value in the file is refused the same way.
+        let file: FileConfig = toml::from_str("rate_burst = 0").unwrap();
+        let err = Config::resolve(file, env_of(&[]), Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("GOVMARKET_RATE_BURST"), "{err}");
+        let err = toml::from_str::<FileConfig>("invoke_burst = -1").unwrap_err();
+        assert!(err.to_string().contains("invoke_burst"), "{err}");
     }
 
     #[test]

@@ -7,12 +7,10 @@
 //! invocation also costs a sandbox slot); a shared limiter would need a
 //! round trip to a shared store on every request.
 //!
-//! Settings (requests per minute, and the burst a quiet client may spend
-//! at once) come from the environment so load tests can lift them:
-//! `GOVMARKET_INVOKE_PER_MINUTE` (default 60), `GOVMARKET_INVOKE_BURST` (20),
-//! `GOVMARKET_RATE_PER_MINUTE` (10), `GOVMARKET_RATE_BURST` (5); a client
-//! address gets ten times a citizen's allowance (many citizens share an
-//! office or carrier NAT).
+//! The rates (requests per minute, and the burst a quiet client may spend
+//! at once) are settings (`Config::invoke_rate`, `Config::rating_rate`) so
+//! load tests can lift them; a client address gets ten times a citizen's
+//! allowance (many citizens share an office or carrier NAT).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -37,6 +35,19 @@ pub struct Rate {
     pub per_minute: u32,
     pub burst: u32,
 }
+
+/// One invocation a second on average, and a burst of twenty for a citizen
+/// filling in a form several times over.
+pub const DEFAULT_INVOKE_RATE: Rate = Rate {
+    per_minute: 60,
+    burst: 20,
+};
+/// Ratings, replies and reports are written by hand: ten a minute is far
+/// above a person's pace and far below a script's.
+pub const DEFAULT_RATING_RATE: Rate = Rate {
+    per_minute: 10,
+    burst: 5,
+};
 
 impl Rate {
     fn times(self, k: u32) -> Rate {
@@ -125,24 +136,9 @@ impl RateLimits {
         }
     }
 
-    /// The limits set by the environment (see the module documentation).
-    pub fn from_env() -> RateLimits {
-        let get = |name: &str, default: u32| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(default)
-        };
-        RateLimits::new(
-            Rate {
-                per_minute: get("GOVMARKET_INVOKE_PER_MINUTE", 60),
-                burst: get("GOVMARKET_INVOKE_BURST", 20),
-            },
-            Rate {
-                per_minute: get("GOVMARKET_RATE_PER_MINUTE", 10),
-                burst: get("GOVMARKET_RATE_BURST", 5),
-            },
-        )
+    /// The limits the configuration sets.
+    pub fn from_config(config: &crate::config::Config) -> RateLimits {
+        RateLimits::new(config.invoke_rate, config.rating_rate)
     }
 
     /// Takes a token for the citizen and one for the address; 429 when

@@ -61,10 +61,10 @@ impl AppState {
             ..Default::default()
         })
         .context("cannot start the wasm sandbox")?;
-        let search = crate::api::market::open_search(&config.data_dir)?;
+        let search = crate::api::market::open_search(&config)?;
         Ok(AppState {
             usage: crate::usage::UsageRecorder::new(db.clone()),
-            rate_limits: crate::ratelimit::RateLimits::from_env(),
+            rate_limits: crate::ratelimit::RateLimits::from_config(&config),
             versions: crate::appdata::VersionCache::default(),
             search,
             db,

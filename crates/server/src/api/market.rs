@@ -2,7 +2,6 @@
 //! search; and the glue that keeps the search index in step with the
 //! database (`index_app`, `index_order`, `reindex`).
 
-use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
@@ -15,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use store::market::{Listing, ListingFilter};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::config::{Config, Secret};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 
@@ -29,22 +29,18 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/market", get(market))
 }
 
-/// Opens the search engine: Meilisearch when `MEILI_URL` is set (with
-/// `MEILI_API_KEY`, index `MEILI_INDEX`, default `govmarket`), otherwise the
+/// Opens the search engine: Meilisearch when the configuration names one
+/// (`MEILI_URL`, with `MEILI_API_KEY` and `MEILI_INDEX`), otherwise the
 /// embedded tantivy index in `<data_dir>/search`.
-pub fn open_search(data_dir: &Path) -> anyhow::Result<Arc<dyn search::Search>> {
-    if let Ok(url) = std::env::var("MEILI_URL")
-        && !url.trim().is_empty()
-    {
-        let key = std::env::var("MEILI_API_KEY").ok();
-        let index = std::env::var("MEILI_INDEX").unwrap_or_else(|_| "govmarket".into());
+pub fn open_search(config: &Config) -> anyhow::Result<Arc<dyn search::Search>> {
+    if let Some(url) = &config.meili_url {
         return Ok(Arc::new(search::MeiliSearch::new(
-            url.trim(),
-            key.as_deref(),
-            &index,
+            url,
+            config.meili_api_key.as_ref().map(Secret::expose),
+            &config.meili_index,
         )?));
     }
-    let dir = data_dir.join("search");
+    let dir = config.data_dir.join("search");
     Ok(Arc::new(search::TantivySearch::open(&dir).map_err(
         |e| anyhow::anyhow!("cannot open the search index in {}: {e}", dir.display()),
     )?))

@@ -1,9 +1,6 @@
 //! Clarification Q&A: ISVs ask while an order is open, the department
 //! answers, and every question and answer is public to all ISVs.
 
-use std::sync::LazyLock;
-use std::time::Duration;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -32,20 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/questions/{id}/answer", post(answer))
 }
 
-/// Default time a department has to answer before a question shows as
-/// overdue: three days, the usual reply time of a government hotline.
-const DEFAULT_ANSWER_LIMIT_HOURS: u64 = 72;
-
-/// How long a question may wait for its answer; `GOVMARKET_QUESTION_ANSWER_HOURS`
-/// overrides the default (read once).
-pub static ANSWER_LIMIT: LazyLock<Duration> = LazyLock::new(|| {
-    let hours = std::env::var("GOVMARKET_QUESTION_ANSWER_HOURS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(DEFAULT_ANSWER_LIMIT_HOURS);
-    Duration::from_secs(hours * 3600)
-});
-
 const MAX_BODY_CHARS: usize = 4_000;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -66,8 +49,13 @@ pub struct QuestionView {
     pub overdue: bool,
 }
 
-fn view(q: store::orders::QuestionWithAnswer, now: DateTime<Utc>) -> QuestionView {
-    let limit = chrono::TimeDelta::from_std(*ANSWER_LIMIT).unwrap_or(chrono::TimeDelta::MAX);
+/// `limit`: how long a question may wait (`Config::question_answer_limit`).
+fn view(
+    q: store::orders::QuestionWithAnswer,
+    now: DateTime<Utc>,
+    limit: std::time::Duration,
+) -> QuestionView {
+    let limit = chrono::TimeDelta::from_std(limit).unwrap_or(chrono::TimeDelta::MAX);
     let overdue = q.answer.is_none() && now - q.question.created_at > limit;
     QuestionView {
         id: q.question.id,
@@ -88,7 +76,7 @@ pub async fn question_views(state: &AppState, order_id: i64) -> ApiResult<Vec<Qu
     Ok(store::orders::questions(state.db.conn(), order_id)
         .await?
         .into_iter()
-        .map(|q| view(q, now))
+        .map(|q| view(q, now, state.config.question_answer_limit))
         .collect())
 }
 
@@ -154,6 +142,7 @@ pub async fn ask_question(
             answer: None,
         },
         Utc::now(),
+        state.config.question_answer_limit,
     ))
 }
 
@@ -208,6 +197,7 @@ pub async fn answer_question(
             answer: Some(a),
         },
         Utc::now(),
+        state.config.question_answer_limit,
     ))
 }
 
