@@ -6,10 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# PostgreSQL: the newest major version installed (Debian puts each in
+# /usr/lib/postgresql/<major>/bin), unless PG_BIN names one.
+find_pg_bin() {
+  local d
+  for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
+    if [ -x "$d/initdb" ]; then echo "$d"; return; fi
+  done
+}
+PG_BIN_GIVEN=${PG_BIN:-}
+PG_BIN=${PG_BIN:-$(find_pg_bin)}
 
 need=()
-[ -x "$PG_BIN/initdb" ] || need+=(postgresql-15)
+[ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
@@ -22,9 +31,25 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+PG_BIN=${PG_BIN_GIVEN:-$(find_pg_bin)}
+if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
+  echo "no PostgreSQL server found (${PG_BIN:-/usr/lib/postgresql/*/bin}/initdb); set PG_BIN" >&2
+  exit 1
+fi
 
-# A free port: ask the kernel, then hand it to PostgreSQL.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# A port nothing listens on. Another process may still take it before
+# PostgreSQL does, so the start below tries a few.
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    # bash's /dev/tcp connects: a refusal means the port is free.
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+}
 pgdir=$(mktemp -d /tmp/govmarket-pg.XXXXXX)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 [ "$(id -u)" = 0 ] && chown postgres "$pgdir"
@@ -34,11 +59,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== starting PostgreSQL on 127.0.0.1:$port"
 as_pg "$PG_BIN/initdb" -D "$pgdir" -A trust -U postgres >/dev/null
-# fsync off: a throwaway cluster, and the tests create many databases.
-as_pg "$PG_BIN/pg_ctl" -D "$pgdir" -l "$pgdir/log" -w \
-  -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >/dev/null
+started=
+for _ in 1 2 3 4 5; do
+  port=$(free_port)
+  echo "== starting PostgreSQL ($PG_BIN) on 127.0.0.1:$port"
+  # fsync off: a throwaway cluster, and the tests create many databases.
+  if as_pg "$PG_BIN/pg_ctl" -D "$pgdir" -l "$pgdir/log" -w \
+    -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >/dev/null; then
+    started=1
+    break
+  fi
+done
+if [ -z "$started" ]; then
+  echo "PostgreSQL did not start; its log:" >&2
+  cat "$pgdir/log" >&2 || true
+  exit 1
+fi
 
 echo "== tests on SQLite"
 env -u TEST_DATABASE_URL cargo test --workspace --locked
