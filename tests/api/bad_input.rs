@@ -212,3 +212,96 @@ async fn unknown_api_paths_are_json_404s() {
     let (status, body) = app.get_json("/api/v1/no-such-thing", None).await;
     assert_error(status, &body, 404, "not_found");
 }
+
+/// Status, content type and body of a raw request.
+async fn send(app: &e2e::TestApp, method: reqwest::Method, path: &str) -> (u16, String, Value) {
+    let resp = app
+        .client
+        .request(method, app.url(path))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = resp.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, content_type, body)
+}
+
+#[tokio::test]
+async fn a_path_id_that_is_not_a_number_is_a_json_400_naming_it() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/orders/abc",
+        "/api/v1/public/settlements/abc",
+        "/api/v1/public/apps/1.5",
+    ] {
+        let (status, content_type, body) = send(&app, reqwest::Method::GET, path).await;
+        assert_eq!(content_type, "application/json", "{path}: {body}");
+        assert_error(status, &body, 400, "invalid_path");
+        assert_eq!(body["error"]["field"], "id", "{path}: {body}");
+    }
+    // signed in, past the role check, an id beyond i64 is refused the same way
+    let token = app.citizen("a@example.cn", 1).await;
+    let (status, body) = app
+        .get_json("/api/v1/apps/99999999999999999999999", Some(&token))
+        .await;
+    assert_error(status, &body, 400, "invalid_path");
+    assert_eq!(body["error"]["field"], "id", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("integer"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn bad_or_unknown_query_parameters_are_json_400s_naming_them() {
+    let app = spawn_app().await;
+    for (path, field) in [
+        ("/api/v1/public/settlements?cursor=abc", "cursor"),
+        ("/api/v1/public/settlements?bogus=1", "bogus"),
+        ("/api/v1/market?sort=bogus", "sort"),
+        ("/api/v1/market?min_rating=-1", "min_rating"),
+        ("/api/v1/public/apps/1?limit=many", "limit"),
+    ] {
+        let (status, content_type, body) = send(&app, reqwest::Method::GET, path).await;
+        assert_eq!(content_type, "application/json", "{path}: {body}");
+        assert_error(status, &body, 400, "invalid_query");
+        assert_eq!(body["error"]["field"], field, "{path}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(field),
+            "{path}: {body}"
+        );
+    }
+    // the same routes answer well-formed queries
+    let (status, _, body) = send(&app, reqwest::Method::GET, "/api/v1/market?sort=new").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn an_unsupported_method_on_an_api_route_is_a_json_405_with_allow() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .delete(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 405);
+    assert_eq!(resp.headers()["allow"].to_str().unwrap(), "GET,HEAD");
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let body: Value = resp.json().await.unwrap();
+    assert_error(405, &body, 405, "method_not_allowed");
+
+    let (status, content_type, body) =
+        send(&app, reqwest::Method::PATCH, "/api/v1/auth/login").await;
+    assert_eq!(content_type, "application/json");
+    assert_error(status, &body, 405, "method_not_allowed");
+}

@@ -314,3 +314,58 @@ async fn finance_form_posts_need_a_finance_user_and_the_csrf_token() {
         "checks passed; there is no run 1"
     );
 }
+
+/// Status, content type and body of a page.
+async fn get_raw(app: &TestApp, path: &str) -> (u16, String, String) {
+    let resp = app.client.get(app.url(path)).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let content_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    (status, content_type, resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_page_id_that_is_not_a_number_is_the_html_404_page() {
+    let app = spawn_app().await;
+    for path in [
+        "/orders/abc",
+        "/market/apps/abc",
+        "/market/services/1e3",
+        "/finance/settlements/x",
+        "/lang/xx",
+    ] {
+        let (status, content_type, html) = get_raw(&app, path).await;
+        assert_eq!(status, 404, "{path}: {html}");
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
+        );
+        assert!(html.contains("找不到页面"), "{path}: {html}");
+        assert!(
+            html.contains("<html lang=\"zh-CN\">"),
+            "{path}: the full layout"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_query_parameter_that_does_not_parse_is_an_html_400_page() {
+    let app = spawn_app().await;
+    let (status, content_type, html) = get_raw(&app, "/market/apps/1?cursor=abc").await;
+    assert_eq!(status, 400, "{html}");
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(html.contains("网址有误"), "{html}");
+    assert!(!html.contains("Failed to deserialize"), "no raw axum text");
+
+    // the English page when the visitor chose English
+    app.client
+        .get(app.url("/lang/en?next=/"))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, html) = get_raw(&app, "/market/apps/1?cursor=abc").await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("There is a problem with the address"),
+        "{html}"
+    );
+}

@@ -8,7 +8,8 @@
 //! or a database message.
 
 use axum::Json;
-use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::path::ErrorKind as PathErrorKind;
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -94,6 +95,19 @@ impl ApiError {
     }
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+    /// A route that exists, asked with a method it does not answer.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "此接口不支持该请求方法 / method not allowed (see the Allow header)",
+        )
+    }
+    /// An unsafe request authenticated only by the browser's session cookie
+    /// without the CSRF token that proves it came from our own pages.
+    pub fn csrf(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "csrf", message)
     }
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         let mut e = Self::new(
@@ -198,6 +212,131 @@ impl From<FormRejection> for ApiError {
     }
 }
 
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::from_path_rejection(r, None)
+    }
+}
+
+impl ApiError {
+    /// A path parameter that does not parse: 400 `invalid_path` naming it.
+    /// axum names the parameter only for multi-parameter paths; the caller
+    /// passes `only_key`, the route's single parameter, for the others.
+    pub fn from_path_rejection(r: PathRejection, only_key: Option<&str>) -> ApiError {
+        let PathRejection::FailedToDeserializePathParams(e) = r else {
+            // Missing captures are a routing bug, not the client's doing.
+            return ApiError::internal(anyhow::anyhow!("path extraction: {}", r.body_text()));
+        };
+        let not_a = |key: &str, value: &str, expected_type: &str| {
+            format!(
+                "网址中的 {key} 无效：{value:?} / path parameter `{key}` is not a valid {}",
+                readable_type(expected_type)
+            )
+        };
+        let (field, message) = match e.kind() {
+            PathErrorKind::ParseErrorAtKey {
+                key,
+                value,
+                expected_type,
+            } => (Some(key.as_str()), not_a(key, value, expected_type)),
+            PathErrorKind::ParseError {
+                value,
+                expected_type,
+            } => match only_key {
+                Some(key) => (Some(key), not_a(key, value, expected_type)),
+                None => (
+                    None,
+                    format!(
+                        "网址中的参数无效：{value:?} / path parameter is not a valid {}",
+                        readable_type(expected_type)
+                    ),
+                ),
+            },
+            PathErrorKind::DeserializeError {
+                key,
+                value,
+                message,
+            } => (
+                Some(key.as_str()),
+                format!("网址中的 {key} 无效：{value:?} / path parameter `{key}`: {message}"),
+            ),
+            PathErrorKind::InvalidUtf8InPathParam { key } => (
+                Some(key.as_str()),
+                format!(
+                    "网址中的 {key} 不是有效的 UTF-8 / path parameter `{key}` is not valid UTF-8"
+                ),
+            ),
+            PathErrorKind::WrongNumberOfParameters { .. }
+            | PathErrorKind::UnsupportedType { .. } => {
+                return ApiError::internal(anyhow::anyhow!("path extraction: {}", e.body_text()));
+            }
+            other => (only_key, format!("网址无效 / invalid path: {other}")),
+        };
+        let mut err = ApiError::bad_request("invalid_path", message);
+        err.field = field.map(str::to_owned);
+        err
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        // serde_path_to_error prefixes the parameter at fault ("cursor:
+        // invalid digit found in string"); unknown parameters are named in
+        // serde's own message ("unknown field `bogus`, expected …").
+        let detail = body_text(&r);
+        let field = query_field(&detail);
+        let mut err = ApiError::bad_request(
+            "invalid_query",
+            match &field {
+                Some(f) => format!("查询参数 {f} 无效 / query parameter `{f}`: {detail}"),
+                None => format!("查询参数无效 / invalid query string: {detail}"),
+            },
+        );
+        err.field = field;
+        err
+    }
+}
+
+/// The query parameter a deserialisation message is about, if it names one.
+fn query_field(detail: &str) -> Option<String> {
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+    };
+    if let Some(rest) = detail
+        .find("unknown field `")
+        .map(|i| &detail[i + "unknown field `".len()..])
+        && let Some(end) = rest.find('`')
+    {
+        return Some(rest[..end].to_owned());
+    }
+    if let Some(rest) = detail
+        .find("missing field `")
+        .map(|i| &detail[i + "missing field `".len()..])
+        && let Some(end) = rest.find('`')
+    {
+        return Some(rest[..end].to_owned());
+    }
+    detail
+        .split_once(": ")
+        .map(|(head, _)| head)
+        .filter(|h| is_name(h))
+        .map(str::to_owned)
+}
+
+/// Rust type names as a client would say them.
+fn readable_type(rust: &str) -> &str {
+    match rust {
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "isize" => {
+            "integer"
+        }
+        "f32" | "f64" => "number",
+        "bool" => "boolean (true or false)",
+        other => other,
+    }
+}
+
 fn from_bytes_status(status: StatusCode, text: String) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::payload_too_large("请求体过大 / request body too large")
@@ -238,5 +377,28 @@ impl From<sea_orm::DbErr> for ApiError {
 impl From<domain::TransitionError> for ApiError {
     fn from(e: domain::TransitionError) -> Self {
         ApiError::conflict("invalid_transition", e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_messages_name_the_parameter_at_fault() {
+        assert_eq!(
+            query_field("cursor: invalid digit found in string").as_deref(),
+            Some("cursor")
+        );
+        assert_eq!(
+            query_field("unknown field `bogus`, expected `cursor` or `limit`").as_deref(),
+            Some("bogus")
+        );
+        assert_eq!(
+            query_field("sort: unknown variant `best`, expected one of `rating`, `users`, `new`")
+                .as_deref(),
+            Some("sort")
+        );
+        assert_eq!(query_field("invalid type: string, expected u64"), None);
     }
 }

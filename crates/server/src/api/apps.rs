@@ -1,6 +1,6 @@
 //! ISVs' apps and versions: upload, test reports, publication, withdrawal.
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,8 +11,8 @@ use serde_json::Value;
 use store::entity::{apps, test_runs, versions};
 use utoipa::ToSchema;
 
-use super::RequestId;
 use super::orders::audit_entry;
+use super::{ApiPath, RequestId};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -664,7 +664,7 @@ pub async fn upload(
     State(state): State<AppState>,
     who: Authed<roles::Isv>,
     request_id: RequestId,
-    Path(order_id): Path<i64>,
+    ApiPath(order_id): ApiPath<i64>,
     form: Multipart,
 ) -> ApiResult<(StatusCode, Json<UploadResult>)> {
     let cap = module_cap(&state, order_id).await?;
@@ -681,7 +681,7 @@ pub async fn upload(
 pub async fn get_app(
     State(state): State<AppState>,
     who: CurrentUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<AppView>> {
     let (app, _) = app_for(state.db.conn(), &who, id).await?;
     Ok(Json(app_view(&state, app).await?))
@@ -693,7 +693,7 @@ pub async fn get_app(
 pub async fn get_version(
     State(state): State<AppState>,
     who: CurrentUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<VersionView>> {
     let v = store::apps::version(state.db.conn(), id)
         .await?
@@ -723,7 +723,7 @@ pub async fn progress_of(state: &AppState, who: &CurrentUser, id: i64) -> ApiRes
 pub async fn version_progress(
     State(state): State<AppState>,
     who: CurrentUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Progress>> {
     Ok(Json(progress_of(&state, &who, id).await?))
 }
@@ -735,7 +735,7 @@ pub async fn publish_version(
     State(state): State<AppState>,
     who: Authed<roles::Isv>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<VersionView>> {
     let v = publish(&state, &who.current, id, &request_id).await?;
     let (app, viewer) = app_for(state.db.conn(), &who.current, v.app_id).await?;
@@ -749,7 +749,7 @@ pub async fn withdraw_app(
     State(state): State<AppState>,
     who: Authed<roles::Isv>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<AppView>> {
     let app = withdraw(&state, &who.current, id, &request_id).await?;
     Ok(Json(app_view(&state, app).await?))

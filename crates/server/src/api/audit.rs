@@ -1,13 +1,13 @@
 //! The audit log for supervisors and admins.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::PageQuery;
+use super::{ApiQuery, PageQuery};
 use crate::auth::{Authed, roles};
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -53,7 +53,7 @@ pub struct AuditList {
 pub async fn audit_list(
     State(state): State<AppState>,
     _who: Authed<roles::Auditors>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<AuditList>> {
     let limit = page.limit.unwrap_or(50).clamp(1, 200);
     let store::audit::AuditPage { items: rows, next } =

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use store::market::{Listing, ListingFilter};
 use utoipa::{IntoParams, ToSchema};
 
+use super::ApiQuery;
 use crate::config::{Config, Secret};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -330,7 +331,7 @@ fn facets_of(listings: &[Listing]) -> MarketFacets {
     responses((status = 200, body = MarketPage), (status = 422, body = ErrorBody)))]
 pub async fn market(
     State(state): State<AppState>,
-    Query(q): Query<MarketQuery>,
+    ApiQuery(q): ApiQuery<MarketQuery>,
 ) -> ApiResult<Json<MarketPage>> {
     Ok(Json(select(&state, &q).await?))
 }

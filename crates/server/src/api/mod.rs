@@ -38,6 +38,45 @@ impl<T: Serialize> IntoResponse for ApiJson<T> {
     }
 }
 
+/// `axum::extract::Path` whose rejections use our error format: a path
+/// parameter that does not parse is a 400 `invalid_path` naming it.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(rejection) => {
+                // axum leaves a lone parameter unnamed; the route knows it.
+                let raw = axum::extract::RawPathParams::from_request_parts(parts, state).await;
+                let only_key = raw.ok().and_then(|raw| {
+                    let mut keys = raw.iter().map(|(k, _)| k.to_owned());
+                    match (keys.next(), keys.next()) {
+                        (Some(k), None) => Some(k),
+                        _ => None,
+                    }
+                });
+                Err(ApiError::from_path_rejection(
+                    rejection,
+                    only_key.as_deref(),
+                ))
+            }
+        }
+    }
+}
+
+/// `axum::extract::Query` whose rejections use our error format: a bad or
+/// unknown query parameter is a 400 `invalid_query` naming it.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
 /// The request id set by the request-id layer, for the audit log.
 pub struct RequestId(pub Option<String>);
 
@@ -70,6 +109,8 @@ pub fn router() -> Router<AppState> {
         .merge(apps::router())
         .merge(notifications::router())
         .route("/openapi.json", get(crate::openapi::document))
+        // Last, so it reaches every route above; axum keeps the `Allow` header.
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

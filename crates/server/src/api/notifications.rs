@@ -1,7 +1,7 @@
 //! The signed-in user's notifications: their own and their organisation's
 //! (a version delisted by a regression run, a question answered).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::PageQuery;
+use super::{ApiPath, ApiQuery, PageQuery};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -80,7 +80,7 @@ pub async fn notifications_of(
 pub async fn list(
     State(state): State<AppState>,
     who: CurrentUser,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<NotificationList>> {
     let limit = page.limit.unwrap_or(50).clamp(1, 200);
     Ok(Json(notifications_of(&state, &who, limit).await?))
@@ -93,7 +93,7 @@ pub async fn list(
 pub async fn mark_read(
     State(state): State<AppState>,
     who: CurrentUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
     let u = &who.user;
     if store::notifications::mark_read(state.db.conn(), id, u.id, u.org_id).await? {

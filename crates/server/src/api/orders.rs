@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +22,7 @@ use serde_json::Value;
 use store::entity::{orders, test_cases};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiJson, RequestId};
+use super::{ApiJson, ApiPath, ApiQuery, RequestId};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -1256,7 +1256,7 @@ pub async fn list_orders(
 pub async fn list(
     State(state): State<AppState>,
     MaybeUser(who): MaybeUser,
-    Query(query): Query<OrderQuery>,
+    ApiQuery(query): ApiQuery<OrderQuery>,
 ) -> ApiResult<Json<OrderList>> {
     Ok(Json(list_orders(&state, who.as_ref(), &query).await?))
 }
@@ -1267,7 +1267,7 @@ pub async fn list(
 pub async fn get_order(
     State(state): State<AppState>,
     MaybeUser(who): MaybeUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<OrderView>> {
     let order = visible_order(&state, who.as_ref(), id).await?;
     Ok(Json(order_view(&state, order).await?))
@@ -1281,7 +1281,7 @@ pub async fn update(
     State(state): State<AppState>,
     who: Authed<roles::Department>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateOrder>,
 ) -> ApiResult<Json<OrderView>> {
     let order = update_order(&state, &who.current, id, req, &request_id).await?;
@@ -1296,7 +1296,7 @@ pub async fn publish(
     State(state): State<AppState>,
     who: Authed<roles::Department>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<OrderView>> {
     let order = move_order(&state, &who.current, id, OrderStatus::Open, &request_id).await?;
     Ok(Json(order_view(&state, order).await?))
@@ -1310,7 +1310,7 @@ pub async fn close(
     State(state): State<AppState>,
     who: Authed<roles::Department>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<OrderView>> {
     let order = move_order(&state, &who.current, id, OrderStatus::Closed, &request_id).await?;
     Ok(Json(order_view(&state, order).await?))
@@ -1324,7 +1324,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     who: Authed<roles::Department>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<OrderView>> {
     let order = move_order(
         &state,
@@ -1354,8 +1354,8 @@ pub async fn put_dataset(
     State(state): State<AppState>,
     who: Authed<roles::Department>,
     request_id: RequestId,
-    Path((id, name)): Path<(i64, String)>,
-    Query(q): Query<DatasetQuery>,
+    ApiPath((id, name)): ApiPath<(i64, String)>,
+    ApiQuery(q): ApiQuery<DatasetQuery>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<Json<DatasetView>> {
@@ -1408,7 +1408,7 @@ pub async fn put_test_suite(
     State(state): State<AppState>,
     who: Authed<roles::Department>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<SuiteInput>,
 ) -> ApiResult<Json<SuitePut>> {
     Ok(Json(
@@ -1422,7 +1422,7 @@ pub async fn put_test_suite(
 pub async fn get_test_suite(
     State(state): State<AppState>,
     MaybeUser(who): MaybeUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<SuiteView>> {
     Ok(Json(suite_for(&state, who.as_ref(), id).await?.1))
 }
@@ -1434,7 +1434,7 @@ pub async fn get_test_suite(
 pub async fn starter_kit(
     State(state): State<AppState>,
     MaybeUser(who): MaybeUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let (order, bytes) = starter_kit_zip(&state, who.as_ref(), id).await?;
     Ok((

@@ -1,6 +1,6 @@
 //! An app's public statistics and reviews: open to everyone, no login.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -8,8 +8,8 @@ use serde::Serialize;
 use store::market::ListingFilter;
 use utoipa::ToSchema;
 
-use super::PageQuery;
 use super::market::{MarketItem, current_period};
+use super::{ApiPath, ApiQuery, PageQuery};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 
@@ -110,8 +110,8 @@ pub async fn load(state: &AppState, app_id: i64, page: &PageQuery) -> ApiResult<
     responses((status = 200, body = PublicApp), (status = 404, body = ErrorBody)))]
 pub async fn public_app(
     State(state): State<AppState>,
-    Path(app_id): Path<i64>,
-    Query(page): Query<PageQuery>,
+    ApiPath(app_id): ApiPath<i64>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<PublicApp>> {
     Ok(Json(load(&state, app_id, &page).await?))
 }

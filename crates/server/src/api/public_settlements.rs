@@ -1,7 +1,7 @@
 //! Approved settlements, public without sign-in: apps, amounts, ranks and
 //! the parameters they were computed with. Drafts are never shown.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use serde::Serialize;
 use store::settlements as st;
 use utoipa::ToSchema;
 
-use super::PageQuery;
+use super::{ApiPath, ApiQuery, PageQuery};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 
@@ -97,7 +97,7 @@ pub struct PublicRunDetail {
     responses((status = 200, body = PublicRunList)))]
 pub async fn public_runs(
     State(state): State<AppState>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<PublicRunList>> {
     let limit = page.limit.unwrap_or(50).clamp(1, 200);
     let (rows, next) = st::list_runs(state.db.conn(), true, page.cursor, limit).await?;
@@ -160,7 +160,7 @@ pub(crate) async fn approved_run(state: &AppState, id: i64) -> ApiResult<st::Run
     responses((status = 200, body = PublicRunDetail), (status = 404, body = ErrorBody)))]
 pub async fn public_run(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<PublicRunDetail>> {
     let run = approved_run(&state, id).await?;
     let lines = st::lines(state.db.conn(), id).await?;

@@ -1,7 +1,7 @@
 //! Clarification Q&A: ISVs ask while an order is open, the department
 //! answers, and every question and answer is public to all ISVs.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::orders::{audit_entry, owned_order};
-use super::{ApiJson, RequestId};
+use super::{ApiJson, ApiPath, RequestId};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -209,7 +209,7 @@ pub async fn ask(
     State(state): State<AppState>,
     who: Authed<roles::Isv>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<QuestionBody>,
 ) -> ApiResult<(StatusCode, Json<QuestionView>)> {
     let q = ask_question(&state, &who.current, id, &req.body, &request_id).await?;
@@ -224,7 +224,7 @@ pub async fn answer(
     State(state): State<AppState>,
     who: Authed<roles::Department>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<QuestionBody>,
 ) -> ApiResult<Json<QuestionView>> {
     Ok(Json(

@@ -1,7 +1,7 @@
 //! Ratings: a citizen rates an app they used (one rating, editable, history
 //! kept); the app's ISV replies once, publicly; anyone reports a rating.
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{post, put};
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use store::audit::AuditEntry;
 use utoipa::ToSchema;
 
-use super::{ApiJson, RequestId};
+use super::{ApiJson, ApiPath, RequestId};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::ratelimit::{Action, ClientAddr};
@@ -170,7 +170,7 @@ pub async fn put_rating(
     who: Authed<roles::Citizen>,
     ClientAddr(addr): ClientAddr,
     RequestId(request_id): RequestId,
-    Path(app_id): Path<i64>,
+    ApiPath(app_id): ApiPath<i64>,
     ApiJson(req): ApiJson<RatingRequest>,
 ) -> ApiResult<(StatusCode, Json<RatingView>)> {
     state
@@ -211,7 +211,7 @@ pub async fn reply(
     State(state): State<AppState>,
     who: Authed<roles::Isv>,
     RequestId(request_id): RequestId,
-    Path(rating_id): Path<i64>,
+    ApiPath(rating_id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReplyRequest>,
 ) -> ApiResult<(StatusCode, Json<ReplyView>)> {
     let view = reply_to(&state, who.user(), rating_id, req.body, request_id).await?;
@@ -313,7 +313,7 @@ pub async fn report(
     MaybeUser(who): MaybeUser,
     ClientAddr(addr): ClientAddr,
     RequestId(request_id): RequestId,
-    Path(rating_id): Path<i64>,
+    ApiPath(rating_id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReportRequest>,
 ) -> ApiResult<(StatusCode, Json<ReportView>)> {
     // Reports share the rating allowance: the reporter's and the address's.

@@ -1,7 +1,7 @@
 //! Settlement runs for finance (draft, approve, pay, statements as CSV),
 //! payout retries, and the ISV's own statements and payout account.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use store::settlements::{self as st, Actor, LineRow, PayoutRow, RunRow, SettleError};
 use utoipa::ToSchema;
 
-use super::{ApiJson, PageQuery, RequestId};
+use super::{ApiJson, ApiPath, ApiQuery, PageQuery, RequestId};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::settlement::{self, SettlementFailure};
@@ -409,7 +409,7 @@ pub async fn create_run(
 pub async fn list_runs(
     State(state): State<AppState>,
     _who: Authed<roles::SettlementReaders>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<RunList>> {
     let limit = page.limit.unwrap_or(50).clamp(1, 200);
     let (rows, next) = st::list_runs(state.db.conn(), false, page.cursor, limit).await?;
@@ -432,7 +432,7 @@ async fn load(state: &AppState, id: i64) -> ApiResult<RunRow> {
 pub async fn get_run(
     State(state): State<AppState>,
     _who: Authed<roles::SettlementReaders>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RunDetail>> {
     let run = load(&state, id).await?;
     Ok(Json(detail(&state, run).await?))
@@ -520,7 +520,7 @@ pub fn lines_to_csv(run: &RunRow, lines: &[LineRow]) -> String {
 pub async fn lines_csv(
     State(state): State<AppState>,
     _who: Authed<roles::SettlementReaders>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let run = load(&state, id).await?;
     let lines = st::lines(state.db.conn(), id).await?;
@@ -537,7 +537,7 @@ pub async fn lines_csv(
 pub async fn payouts_csv(
     State(state): State<AppState>,
     _who: Authed<roles::Finance>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let run = load(&state, id).await?;
     let payouts = st::payouts_of_run(state.db.conn(), id).await?;
@@ -578,7 +578,7 @@ pub async fn approve_run(
     State(state): State<AppState>,
     who: Authed<roles::Finance>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RunView>> {
     let run = st::approve(&state.db, id, &actor(&who.current, request_id)).await?;
     Ok(Json(run.into()))
@@ -596,7 +596,7 @@ pub async fn payout_run(
     State(state): State<AppState>,
     who: Authed<roles::Finance>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<(StatusCode, Json<RunDetail>)> {
     let provider = settlement::provider(&state.config).map_err(ApiError::internal)?;
     let actor = actor(&who.current, request_id);
@@ -629,7 +629,7 @@ pub async fn create_correction(
     State(state): State<AppState>,
     who: Authed<roles::Finance>,
     request_id: RequestId,
-    Path((id, line_id)): Path<(i64, i64)>,
+    ApiPath((id, line_id)): ApiPath<(i64, i64)>,
     ApiJson(req): ApiJson<CorrectionRequest>,
 ) -> ApiResult<(StatusCode, Json<CorrectionView>)> {
     let c = st::record_correction(
@@ -654,7 +654,7 @@ pub async fn retry_payout(
     State(state): State<AppState>,
     who: Authed<roles::Finance>,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<(StatusCode, Json<PayoutView>)> {
     let actor = actor(&who.current, request_id);
     let p = st::retry_payout(&state.db, id, &actor).await?;

@@ -4,13 +4,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{FormErrors, NextQuery, Page, csrf_form, internal_page, role_key, safe_next};
+use super::{FormErrors, NextQuery, Page, WebQuery, csrf_form, internal_page, role_key, safe_next};
 use crate::accounts::{self, AccountError, Registration};
 use crate::api::{self, RequestId};
 use crate::auth::SESSION_COOKIE;
@@ -33,7 +33,7 @@ struct LoginPage {
     next: String,
 }
 
-async fn login_form(page: Page, Query(q): Query<NextQuery>) -> impl IntoResponse {
+async fn login_form(page: Page, WebQuery(q): WebQuery<NextQuery>) -> impl IntoResponse {
     LoginPage {
         page,
         errors: FormErrors::default(),

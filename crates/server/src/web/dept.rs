@@ -12,7 +12,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,7 +24,7 @@ use serde_json::Value;
 use store::entity::orders;
 
 use super::orders::{status_key, yuan};
-use super::{FormErrors, Page, csrf_form, internal_page, message_page};
+use super::{FormErrors, Page, WebPath, WebQuery, csrf_form, internal_page, message_page};
 use crate::api::RequestId;
 use crate::api::orders::{
     CaseInput, ContractInput, CreateOrder, MAX_DATASET_BYTES, OrderQuery, OrderSummary, OrderView,
@@ -247,7 +247,7 @@ struct ListPage {
 async fn list_page(
     State(state): State<AppState>,
     mut page: Page,
-    Query(q): Query<DoneQuery>,
+    WebQuery(q): WebQuery<DoneQuery>,
 ) -> Response {
     let who = match department(&page, "/dept/orders") {
         Ok(w) => w.clone(),
@@ -742,7 +742,11 @@ async fn new_submit(
     }
 }
 
-async fn edit_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Response {
+async fn edit_page(
+    State(state): State<AppState>,
+    page: Page,
+    WebPath(id): WebPath<i64>,
+) -> Response {
     let who = match department(&page, &format!("/dept/orders/{id}/edit")) {
         Ok(w) => w.clone(),
         Err(r) => return r,
@@ -768,7 +772,7 @@ async fn edit_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let who = match department(&page, &format!("/dept/orders/{id}/edit")) {
@@ -1090,8 +1094,8 @@ async fn order_view_page(
 async fn order_page(
     State(state): State<AppState>,
     mut page: Page,
-    Path(id): Path<i64>,
-    Query(q): Query<DoneQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<DoneQuery>,
 ) -> Response {
     let who = match department(&page, &format!("/dept/orders/{id}")) {
         Ok(w) => w.clone(),
@@ -1175,7 +1179,7 @@ async fn publish_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     move_submit(state, page, request_id, id, body, OrderStatus::Open).await
@@ -1185,7 +1189,7 @@ async fn close_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     move_submit(state, page, request_id, id, body, OrderStatus::Closed).await
@@ -1195,7 +1199,7 @@ async fn cancel_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     move_submit(state, page, request_id, id, body, OrderStatus::Cancelled).await
@@ -1281,7 +1285,7 @@ async fn dataset_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let who = match department(&page, &format!("/dept/orders/{id}")) {
@@ -1450,7 +1454,7 @@ async fn case_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let who = match department(&page, &format!("/dept/orders/{id}")) {
@@ -1511,7 +1515,7 @@ async fn answer_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(qid): Path<i64>,
+    WebPath(qid): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let who = match department(&page, "/dept/orders") {

@@ -11,7 +11,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -20,7 +20,7 @@ use domain::{Fen, Role};
 use serde::Deserialize;
 use store::settlements::{self as st, LineRow, PayoutRow, RunRow};
 
-use super::{FormErrors, Page, csrf_form, internal_page, message_page};
+use super::{FormErrors, Page, WebPath, csrf_form, internal_page, message_page};
 use crate::api::RequestId;
 use crate::api::public_settlements::{Names, approved_run, names};
 use crate::api::settlements::{actor, parse_request};
@@ -491,7 +491,11 @@ struct RunPage {
     confirmed: usize,
 }
 
-async fn run_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Response {
+async fn run_page(
+    State(state): State<AppState>,
+    page: Page,
+    WebPath(id): WebPath<i64>,
+) -> Response {
     run_view(
         &state,
         page,
@@ -621,7 +625,7 @@ async fn correction_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     if let Err(r) = require(&page, &[Role::Finance]) {
@@ -677,7 +681,7 @@ async fn approve_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let current = match finance_post(&state, &page, &body) {
@@ -694,7 +698,7 @@ async fn pay_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let current = match finance_post(&state, &page, &body) {
@@ -719,7 +723,7 @@ async fn retry_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let current = match finance_post(&state, &page, &body) {
@@ -768,7 +772,11 @@ struct PublicRunPage {
     charts: Vec<ShareChart>,
 }
 
-async fn public_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Response {
+async fn public_page(
+    State(state): State<AppState>,
+    page: Page,
+    WebPath(id): WebPath<i64>,
+) -> Response {
     let run = match approved_run(&state, id).await {
         Ok(r) => r,
         Err(e) if e.status() == StatusCode::NOT_FOUND => {

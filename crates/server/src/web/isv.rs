@@ -11,7 +11,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -19,7 +19,7 @@ use domain::{OrderStatus, Role};
 use serde::Deserialize;
 use store::entity::apps;
 
-use super::{FormErrors, Page, csrf_form, internal_page, message_page};
+use super::{FormErrors, Page, WebPath, WebQuery, csrf_form, internal_page, message_page};
 use crate::api::RequestId;
 use crate::api::apps::{
     Upload, VersionView, app_for, check_upload, module_cap, publish, read_upload_parts,
@@ -232,7 +232,11 @@ async fn own_app(
     }
 }
 
-async fn withdraw_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Response {
+async fn withdraw_page(
+    State(state): State<AppState>,
+    page: Page,
+    WebPath(id): WebPath<i64>,
+) -> Response {
     let (who, _) = match require_isv(&page, &format!("/isv/apps/{id}/withdraw")) {
         Ok(x) => x,
         Err(r) => return r,
@@ -267,7 +271,7 @@ async fn withdraw_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let (who, _) = match require_isv(&page, &format!("/isv/apps/{id}/withdraw")) {
@@ -419,8 +423,8 @@ async fn upload_view(
 async fn upload_page(
     State(state): State<AppState>,
     page: Page,
-    Path(order_id): Path<i64>,
-    Query(query): Query<UploadQuery>,
+    WebPath(order_id): WebPath<i64>,
+    WebQuery(query): WebQuery<UploadQuery>,
 ) -> Response {
     let back = format!("/isv/orders/{order_id}/upload");
     let (_, org) = match require_isv(&page, &back) {
@@ -474,8 +478,8 @@ async fn upload_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(order_id): Path<i64>,
-    Query(query): Query<UploadQuery>,
+    WebPath(order_id): WebPath<i64>,
+    WebQuery(query): WebQuery<UploadQuery>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let back = format!("/isv/orders/{order_id}/upload");
@@ -633,7 +637,7 @@ async fn ask_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(order_id): Path<i64>,
+    WebPath(order_id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let (who, _) = match require_isv(&page, &format!("/orders/{order_id}")) {
@@ -697,7 +701,11 @@ struct VersionPage {
     percent_done: i32,
 }
 
-async fn version_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Response {
+async fn version_page(
+    State(state): State<AppState>,
+    page: Page,
+    WebPath(id): WebPath<i64>,
+) -> Response {
     let Some(who) = page.current.clone() else {
         let next = format!("/login?next=/isv/versions/{id}");
         return Redirect::to(&next).into_response();
@@ -779,7 +787,7 @@ async fn publish_submit(
     State(state): State<AppState>,
     page: Page,
     request_id: RequestId,
-    Path(id): Path<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     if let Err(r) = csrf_form::<EmptyForm>(&state, &page, &body) {

@@ -14,7 +14,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,7 +24,7 @@ use serde::Deserialize;
 use store::market::Availability;
 
 use super::forms::{Control, Form, Item};
-use super::{FormErrors, Page, csrf_form, internal_page, message_page};
+use super::{FormErrors, Page, WebPath, WebQuery, csrf_form, internal_page, message_page};
 use crate::api::invoke::{InvokeError, check_input, run_for_citizen};
 use crate::api::market::{MarketItem, MarketQuery, Sort, select};
 use crate::api::public_apps::{PublicApp, load};
@@ -367,7 +367,7 @@ fn group_services(items: &[MarketItem]) -> Vec<CategoryGroup> {
 async fn market_page(
     State(state): State<AppState>,
     mut page: Page,
-    Query(params): Query<MarketParams>,
+    WebQuery(params): WebQuery<MarketParams>,
 ) -> Response {
     let sort_text = non_empty(&params.sort).unwrap_or_else(|| "rating".into());
     let sort = match sort_text.as_str() {
@@ -488,7 +488,7 @@ struct ServicePage {
 async fn service_page(
     State(state): State<AppState>,
     page: Page,
-    Path(order_id): Path<i64>,
+    WebPath(order_id): WebPath<i64>,
 ) -> Response {
     let query = MarketQuery {
         order: Some(order_id),
@@ -621,8 +621,8 @@ struct AppParams {
 async fn app_page(
     State(state): State<AppState>,
     mut page: Page,
-    Path(app_id): Path<i64>,
-    Query(params): Query<AppParams>,
+    WebPath(app_id): WebPath<i64>,
+    WebQuery(params): WebQuery<AppParams>,
 ) -> Response {
     page.flash = match params.done.as_deref() {
         Some("rated") => page.t("market.flash.rated").to_owned(),
@@ -776,7 +776,7 @@ async fn rate_submit(
     page: Page,
     ClientAddr(addr): ClientAddr,
     RequestId(request_id): RequestId,
-    Path(app_id): Path<i64>,
+    WebPath(app_id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let back = format!("/market/apps/{app_id}");
@@ -877,7 +877,7 @@ async fn reply_submit(
     State(state): State<AppState>,
     page: Page,
     RequestId(request_id): RequestId,
-    Path(rating_id): Path<i64>,
+    WebPath(rating_id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let app_id = match rating_app(&state, &page, rating_id).await {
@@ -937,7 +937,7 @@ async fn report_submit(
     page: Page,
     ClientAddr(addr): ClientAddr,
     RequestId(request_id): RequestId,
-    Path(rating_id): Path<i64>,
+    WebPath(rating_id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let app_id = match rating_app(&state, &page, rating_id).await {
@@ -1066,7 +1066,11 @@ fn new_key() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-async fn use_page(State(state): State<AppState>, page: Page, Path(app_id): Path<i64>) -> Response {
+async fn use_page(
+    State(state): State<AppState>,
+    page: Page,
+    WebPath(app_id): WebPath<i64>,
+) -> Response {
     if let Err(r) = require_citizen(&page, &format!("/market/apps/{app_id}/use")) {
         return r;
     }
@@ -1112,7 +1116,7 @@ async fn use_submit(
     State(state): State<AppState>,
     page: Page,
     ClientAddr(addr): ClientAddr,
-    Path(app_id): Path<i64>,
+    WebPath(app_id): WebPath<i64>,
     body: Bytes,
 ) -> Response {
     let citizen = match require_citizen(&page, &format!("/market/apps/{app_id}/use")) {

@@ -117,6 +117,55 @@ impl FromRequestParts<AppState> for Page {
     }
 }
 
+/// `axum::extract::Path` for pages: an id that does not parse names no
+/// page, so it answers the HTML 404 page rather than axum's plain text.
+pub struct WebPath<T>(pub T);
+
+impl<T> FromRequestParts<AppState> for WebPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(WebPath(v)),
+            Err(rejection) => {
+                tracing::debug!(reason = %rejection.body_text(), "page path does not parse");
+                let page = Page::from_request_parts(parts, state).await?;
+                Err(not_found(page).await)
+            }
+        }
+    }
+}
+
+/// `axum::extract::Query` for pages: a query string that does not parse
+/// is a 400 HTML page, not axum's plain text.
+pub struct WebQuery<T>(pub T);
+
+impl<T> FromRequestParts<AppState> for WebQuery<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match Query::<T>::try_from_uri(&parts.uri) {
+            Ok(Query(v)) => Ok(WebQuery(v)),
+            Err(rejection) => {
+                tracing::debug!(reason = %rejection.body_text(), "page query does not parse");
+                let page = Page::from_request_parts(parts, state).await?;
+                Err(message_page(
+                    &page,
+                    StatusCode::BAD_REQUEST,
+                    "badrequest.title",
+                    "badrequest.body",
+                ))
+            }
+        }
+    }
+}
+
 /// The errors of one form submission, in form order.
 #[derive(Debug, Default)]
 pub struct FormErrors {
@@ -253,11 +302,12 @@ async fn home(page: Page) -> impl IntoResponse {
 
 async fn set_lang(
     State(state): State<AppState>,
-    Path(code): Path<String>,
-    Query(q): Query<NextQuery>,
+    page: Page,
+    WebPath(code): WebPath<String>,
+    WebQuery(q): WebQuery<NextQuery>,
 ) -> Response {
     let Some(lang) = Lang::parse(&code) else {
-        return (StatusCode::NOT_FOUND, "unknown language").into_response();
+        return not_found(page).await;
     };
     let secure = if state.config.secure_cookies {
         "; Secure"

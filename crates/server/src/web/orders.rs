@@ -4,14 +4,14 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::Fen;
 use serde::Deserialize;
 
-use super::{FormErrors, Page, internal_page, message_page};
+use super::{FormErrors, Page, WebPath, WebQuery, internal_page, message_page};
 use crate::api::orders::{
     OrderQuery, OrderSummary, OrderView, list_orders, order_view, visible_order,
 };
@@ -65,7 +65,7 @@ struct ListPage {
 async fn list_page(
     State(state): State<AppState>,
     page: Page,
-    Query(query): Query<ListQuery>,
+    WebQuery(query): WebQuery<ListQuery>,
 ) -> Response {
     let status = query.status.clone().unwrap_or_else(|| "open".into());
     let category = query.category.clone().unwrap_or_default();
@@ -161,7 +161,11 @@ pub(crate) struct AskForm {
     pub(crate) status: StatusCode,
 }
 
-async fn order_page(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> Response {
+async fn order_page(
+    State(state): State<AppState>,
+    page: Page,
+    WebPath(id): WebPath<i64>,
+) -> Response {
     order_detail(&state, page, id, AskForm::default()).await
 }
 
