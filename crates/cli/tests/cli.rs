@@ -288,3 +288,106 @@ fn settle_drafts_approves_and_pays_the_demo_quarter_and_refuses_bad_periods() {
     assert!(text(&out).contains("already paid"), "{}", text(&out));
     assert_eq!(settlement_state(dir.path()).1, payouts);
 }
+
+/// A running `govmarket serve`; killed when dropped, so a failed assertion
+/// never leaves a server behind.
+struct Server {
+    child: std::process::Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The demo seeds accounts and data and compiles the example apps before it
+/// listens: slow in a debug build on a busy machine.
+const START_DEADLINE: std::time::Duration = std::time::Duration::from_secs(180);
+
+#[tokio::test]
+async fn serve_demo_listens_signs_the_demo_citizen_in_and_shows_the_chinese_home_page() {
+    use std::io::BufRead;
+    use std::time::Instant;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_govmarket"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .env_remove("DATABASE_URL")
+        .env_remove("GOVMARKET_DATABASE_URL")
+        .env_remove("GOVMARKET_CONFIG")
+        .env_remove("MEILI_URL")
+        .env("GOVMARKET_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start govmarket serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Server { child };
+
+    // The listening line carries the real port (the kernel chose it). The
+    // reader keeps draining stdout afterwards so the server never blocks
+    // on a full pipe.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.strip_prefix("govmarket is listening on ") {
+                let _ = tx.send(rest.trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    let started = Instant::now();
+    let base = rx
+        .recv_timeout(START_DEADLINE)
+        .expect("govmarket printed its listening address in time");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    loop {
+        match client.get(format!("{base}/healthz")).send().await {
+            Ok(r) if r.status() == 200 => break,
+            other => assert!(
+                started.elapsed() < START_DEADLINE,
+                "/healthz not ready: {other:?}"
+            ),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    let login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "citizen@demo.local", "password": "demo-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let me = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["email"], "citizen@demo.local", "{me}");
+    assert_eq!(me["role"], "citizen", "{me}");
+
+    let home = client.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
+    assert!(html.contains("选择适合您的政务服务应用"), "{html}");
+
+    drop(server);
+}
