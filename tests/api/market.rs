@@ -276,7 +276,7 @@ async fn a_citizen_uses_an_app_and_a_retry_with_the_same_key_counts_once() {
     assert_eq!(rows[0].verdict, "accepted");
     assert_eq!(rows[0].version_id, a.version_id);
     assert!(rows[0].instructions > 0);
-    let period = server::api::market::current_period();
+    let period = server::api::market::current_period(app.state.config.timezone);
     assert_eq!(rows[0].period, period);
 
     let (_, body) = app

@@ -47,9 +47,16 @@ pub fn open_search(config: &Config) -> anyhow::Result<Arc<dyn search::Search>> {
     )?))
 }
 
-/// The period now, in the platform time zone, e.g. `2026Q3`.
-pub fn current_period() -> String {
-    Period::containing(&Utc::now(), domain::PLATFORM_TZ)
+/// The period now in `tz`, the configured platform time zone
+/// (`state.config.timezone`), e.g. `2026Q3`: "users this period" must
+/// count the same quarter that settlement pays for.
+pub fn current_period(tz: chrono_tz::Tz) -> String {
+    period_at(&Utc::now(), tz)
+}
+
+/// The period containing `instant` in `tz`.
+pub fn period_at(instant: &DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    Period::containing(instant, tz)
         .map(|p| p.to_string())
         // Only years outside the supported range fail; not reachable from the clock.
         .unwrap_or_default()
@@ -252,7 +259,12 @@ pub async fn select(state: &AppState, q: &MarketQuery) -> ApiResult<MarketPage> 
             app_ids: None,
         }
     };
-    let mut listings = store::market::listings(state.db.conn(), &filter, &current_period()).await?;
+    let mut listings = store::market::listings(
+        state.db.conn(),
+        &filter,
+        &current_period(state.config.timezone),
+    )
+    .await?;
     if !searched {
         facets = facets_of(&listings);
     }
@@ -378,7 +390,7 @@ pub async fn index_app(state: &AppState, app_id: i64) {
                 order_id: None,
                 app_ids: Some(vec![app_id]),
             },
-            &current_period(),
+            &current_period(state.config.timezone),
         )
         .await
         .map_err(anyhow::Error::from)?;
@@ -416,7 +428,7 @@ pub async fn reindex(state: &AppState) -> anyhow::Result<(usize, usize)> {
     let listings = store::market::listings(
         state.db.conn(),
         &ListingFilter::default(),
-        &current_period(),
+        &current_period(state.config.timezone),
     )
     .await?;
     let counts = (orders.len(), listings.len());
@@ -664,7 +676,7 @@ pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
                     order_id: Some(order_id),
                     app_ids: None,
                 },
-                &current_period(),
+                &current_period(state.config.timezone),
             )
             .await?;
             for l in &listed {
@@ -711,4 +723,31 @@ pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
     }
     reindex(state).await.map_err(ApiError::internal)?;
     Ok(published)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_configured_zone_decides_the_current_period() {
+        // 18:00 UTC on 30 September is already 1 October in Shanghai.
+        let instant: DateTime<Utc> = "2026-09-30T18:00:00Z".parse().expect("timestamp");
+        assert_eq!(
+            period_at(&instant, crate::config::DEFAULT_TIMEZONE),
+            "2026Q4"
+        );
+        assert_eq!(period_at(&instant, chrono_tz::UTC), "2026Q3");
+        assert_eq!(period_at(&instant, chrono_tz::America::New_York), "2026Q3");
+        // and a zone ahead of UTC moves the boundary the other way
+        let instant: DateTime<Utc> = "2026-06-30T13:00:00Z".parse().expect("timestamp");
+        assert_eq!(
+            period_at(&instant, chrono_tz::Pacific::Kiritimati),
+            "2026Q3"
+        );
+        assert_eq!(
+            period_at(&instant, crate::config::DEFAULT_TIMEZONE),
+            "2026Q2"
+        );
+    }
 }

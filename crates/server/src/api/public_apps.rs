@@ -65,7 +65,7 @@ pub fn label(stars: i32) -> String {
 
 /// An app's listing and reviews, or 404 when it is not in the market.
 pub async fn load(state: &AppState, app_id: i64, page: &PageQuery) -> ApiResult<PublicApp> {
-    let period = current_period();
+    let period = current_period(state.config.timezone);
     let listing = store::market::listings(
         state.db.conn(),
         &ListingFilter {

@@ -547,7 +547,7 @@ async fn service_page(
         description,
         category: first.category.clone(),
         department: first.department.clone(),
-        period: crate::api::market::current_period(),
+        period: crate::api::market::current_period(state.config.timezone),
         chart: comparison(&found.items),
         apps,
         page,
