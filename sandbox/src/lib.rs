@@ -4,6 +4,7 @@
 pub mod datasets;
 pub mod host;
 pub mod limits;
+mod random;
 mod runtime;
 pub mod suite;
 pub mod validate;

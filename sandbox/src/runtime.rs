@@ -16,11 +16,12 @@ use wasmtime::{
     PoolingAllocationConfig, Store, Trap,
 };
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use wasmtime_wasi::{Deterministic, I32Exit, WasiCtxBuilder};
+use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use crate::datasets::DatasetProvider;
 use crate::host::{self, GovState, HostState, MemoryLimiter, QueryRecord, VirtualClock};
 use crate::limits::{Limits, ResolvedLimits};
+use crate::random::SeededRandom;
 use crate::validate::{self, Rejection};
 
 /// How often the epoch ticker advances the engine's epoch.
@@ -592,8 +593,8 @@ impl Sandbox {
             .arg("app")
             .wall_clock(clock.clone())
             .monotonic_clock(clock)
-            .secure_random(Deterministic::new(seeded_bytes(request.seed, 0)))
-            .insecure_random(Deterministic::new(seeded_bytes(request.seed, 1)))
+            .secure_random(SeededRandom::new(request.seed, 0))
+            .insecure_random(SeededRandom::new(request.seed, 1))
             .insecure_random_seed(u128::from(request.seed))
             .build_p1();
         let state = HostState {
@@ -798,23 +799,6 @@ fn parse_now(now: &str) -> Result<Duration, String> {
     Ok(Duration::from_micros(micros))
 }
 
-/// 256 bytes of a splitmix64 stream from `seed`: the run's random numbers cycle through
-/// them. Apps get reproducible, seed-dependent numbers; nothing here is a secret, and the ABI
-/// document tells vendors that randomness is for shuffling, not for keys.
-fn seeded_bytes(seed: u64, stream: u64) -> Vec<u8> {
-    let mut state = seed ^ stream.wrapping_mul(0xA076_1D64_78BD_642F);
-    let mut bytes = Vec::with_capacity(256);
-    for _ in 0..32 {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        bytes.extend_from_slice(&z.to_le_bytes());
-    }
-    bytes
-}
-
 fn parse_single_json(stdout: &[u8]) -> Result<serde_json::Value, String> {
     let text = std::str::from_utf8(stdout).map_err(|_| "stdout is not UTF-8".to_owned())?;
     if text.trim().is_empty() {
@@ -832,13 +816,6 @@ pub fn cached_module_path(cache_dir: &Path, sha256: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn seeded_random_bytes_depend_only_on_the_seed() {
-        assert_eq!(seeded_bytes(7, 0), seeded_bytes(7, 0));
-        assert_ne!(seeded_bytes(7, 0), seeded_bytes(8, 0));
-        assert_ne!(seeded_bytes(7, 0), seeded_bytes(7, 1));
-    }
 
     #[test]
     fn stdout_must_hold_exactly_one_json_value() {
