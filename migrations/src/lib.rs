@@ -26,6 +26,7 @@ mod m20261123_000020_settlement_aggregation;
 mod m20261124_000001_settlement_covering_indexes;
 mod m20261124_000002_settlement_corrections;
 mod m20261124_000010_notifications;
+mod m20261124_000011_invocation_queries;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_settlement_covering_indexes::Migration),
             Box::new(m20261124_000002_settlement_corrections::Migration),
             Box::new(m20261124_000010_notifications::Migration),
+            Box::new(m20261124_000011_invocation_queries::Migration),
         ]
     }
 }

@@ -278,6 +278,15 @@ async fn a_citizen_uses_an_app_and_a_retry_with_the_same_key_counts_once() {
     assert!(rows[0].instructions > 0);
     let period = server::api::market::current_period(app.state.config.timezone);
     assert_eq!(rows[0].period, period);
+    // The data access log: the app looked up this citizen's record, once,
+    // and the retry added no second entry.
+    let queries = store::usage::queries_of(app.state.db.conn(), rows[0].id)
+        .await
+        .unwrap();
+    assert_eq!(queries.len(), 1, "{queries:?}");
+    assert_eq!(queries[0].dataset, "social_insurance");
+    assert_eq!(queries[0].key, resident_id(7));
+    assert!(queries[0].code > 0, "the record was found: {queries:?}");
 
     let (_, body) = app
         .get_json(&format!("/api/v1/market?order={order_id}"), None)

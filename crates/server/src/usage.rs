@@ -15,7 +15,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use store::usage::{NewInvocation, Recorded};
+use store::usage::{Recorded, UsageEvent};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -40,7 +40,7 @@ struct Inner {
 enum WriterState {
     NotStarted,
     Running {
-        tx: mpsc::Sender<(NewInvocation, Reply)>,
+        tx: mpsc::Sender<(UsageEvent, Reply)>,
         task: JoinHandle<()>,
     },
     Stopped,
@@ -64,7 +64,7 @@ impl UsageRecorder {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn sender(&self) -> Option<mpsc::Sender<(NewInvocation, Reply)>> {
+    fn sender(&self) -> Option<mpsc::Sender<(UsageEvent, Reply)>> {
         let mut state = self.lock();
         match &*state {
             WriterState::Running { tx, .. } => Some(tx.clone()),
@@ -81,9 +81,10 @@ impl UsageRecorder {
         }
     }
 
-    /// Records one event and returns once it is committed. A repeated
-    /// `(citizen, idempotency key)` answers the first event's id.
-    pub async fn record(&self, event: NewInvocation) -> Result<Recorded, store::StoreError> {
+    /// Records one event with its data access log and returns once it is
+    /// committed. A repeated `(citizen, idempotency key)` answers the first
+    /// event's id.
+    pub async fn record(&self, event: UsageEvent) -> Result<Recorded, store::StoreError> {
         if let Some(tx) = self.sender() {
             let (reply, answer) = oneshot::channel();
             match tx.send((event, reply)).await {
@@ -99,11 +100,11 @@ impl UsageRecorder {
                     )));
                 }
                 Err(mpsc::error::SendError((event, _))) => {
-                    return store::usage::record(self.inner.db.conn(), event).await;
+                    return write_one(&self.inner.db, event).await;
                 }
             }
         }
-        store::usage::record(self.inner.db.conn(), event).await
+        write_one(&self.inner.db, event).await
     }
 
     /// Stops taking events into the queue and waits until every queued
@@ -119,7 +120,7 @@ impl UsageRecorder {
     }
 }
 
-async fn writer(db: store::Db, mut rx: mpsc::Receiver<(NewInvocation, Reply)>) {
+async fn writer(db: store::Db, mut rx: mpsc::Receiver<(UsageEvent, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // recv() returns None only when every sender is gone and the queue is
     // empty: that is the drain on shutdown.
@@ -136,28 +137,38 @@ async fn writer(db: store::Db, mut rx: mpsc::Receiver<(NewInvocation, Reply)>) {
     tracing::debug!("usage writer drained and stopped");
 }
 
-async fn write_batch(db: &store::Db, batch: &mut Vec<(NewInvocation, Reply)>) {
+/// One event in its own transaction (the invocation and its queries
+/// together or not at all).
+async fn write_one(db: &store::Db, event: UsageEvent) -> Result<Recorded, store::StoreError> {
+    let txn = db.begin_write().await?;
+    let recorded = store::usage::record_batch(&txn, std::slice::from_ref(&event)).await?;
+    txn.commit().await?;
+    recorded
+        .into_iter()
+        .next()
+        .ok_or(store::StoreError::NotFound)
+}
+
+async fn write_batch(db: &store::Db, batch: &mut Vec<(UsageEvent, Reply)>) {
+    let (events, replies): (Vec<UsageEvent>, Vec<Reply>) = batch.drain(..).unzip();
     let together = async {
         let txn = db.begin_write().await?;
-        let mut ids = Vec::with_capacity(batch.len());
-        for (event, _) in batch.iter() {
-            ids.push(store::usage::record(&txn, event.clone()).await?);
-        }
+        let ids = store::usage::record_batch(&txn, &events).await?;
         txn.commit().await?;
         Ok::<_, store::StoreError>(ids)
     };
     match together.await {
         Ok(ids) => {
-            for ((_, reply), id) in batch.drain(..).zip(ids) {
+            for (reply, id) in replies.into_iter().zip(ids) {
                 let _ = reply.send(Ok(id));
             }
         }
         Err(e) => {
             // One bad event must not fail its neighbours: write them one
             // by one, each answering for itself.
-            tracing::warn!(error = %e, size = batch.len(), "usage batch failed; writing singly");
-            for (event, reply) in batch.drain(..) {
-                let _ = reply.send(store::usage::record(db.conn(), event).await);
+            tracing::warn!(error = %e, size = events.len(), "usage batch failed; writing singly");
+            for (event, reply) in events.into_iter().zip(replies) {
+                let _ = reply.send(write_one(db, event).await);
             }
         }
     }

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use crate::StoreError;
-use crate::entity::invocations;
+use crate::entity::{invocation_queries, invocations};
 
 /// Rows per `INSERT` in [`insert_bulk`]: 11 parameters a row stays well
 /// under SQLite's 32766 and PostgreSQL's 65535 bound-parameter limits.
@@ -107,6 +107,209 @@ pub async fn record<C: ConnectionTrait>(
             earlier.map(Recorded::Duplicate).ok_or(StoreError::NotFound)
         }
     }
+}
+
+/// One `gov.query` an app made while serving the citizen: the data access
+/// log kept with the invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataQuery {
+    pub dataset: String,
+    pub key: String,
+    /// The record's length as the app saw it, or the negative ABI code.
+    pub code: i32,
+}
+
+/// One invocation with the queries it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageEvent {
+    pub invocation: NewInvocation,
+    pub queries: Vec<DataQuery>,
+}
+
+/// Most events per statement: 11 parameters a row keeps a full batch far
+/// under SQLite's bound-parameter limit.
+const BATCH_CHUNK: usize = 1000;
+
+/// Records many usage events, each with its data access log, in as few
+/// statements as the backend allows: a multi-row `INSERT … ON CONFLICT DO
+/// NOTHING RETURNING` for the invocations and one multi-row `INSERT` for
+/// their queries. Answers one [`Recorded`] per event, in order, exactly as
+/// [`record`] would have one by one (a repeated citizen and key, also within
+/// the batch, is a [`Recorded::Duplicate`] of the first). Call it inside a
+/// transaction: on an error part of the batch may have been written.
+pub async fn record_batch<C: ConnectionTrait>(
+    conn: &C,
+    events: &[UsageEvent],
+) -> Result<Vec<Recorded>, StoreError> {
+    let mut answers = Vec::with_capacity(events.len());
+    for chunk in events.chunks(BATCH_CHUNK) {
+        answers.extend(record_chunk(conn, chunk).await?);
+    }
+    Ok(answers)
+}
+
+/// What identifies an inserted row among its batch: the key when there is
+/// one; otherwise every value that differs between invocations (rows equal
+/// in all of them are interchangeable).
+#[derive(PartialEq, Eq, Hash)]
+enum RowKey {
+    Keyed(i64, String),
+    Unkeyed {
+        citizen_id: i64,
+        app_id: i64,
+        version_id: i64,
+        verdict: String,
+        instructions: i64,
+        latency_us: i64,
+    },
+}
+
+impl RowKey {
+    fn of(e: &NewInvocation) -> RowKey {
+        match &e.idempotency_key {
+            Some(k) => RowKey::Keyed(e.citizen_id, k.clone()),
+            None => RowKey::Unkeyed {
+                citizen_id: e.citizen_id,
+                app_id: e.app_id,
+                version_id: e.version_id,
+                verdict: e.verdict.clone(),
+                instructions: e.instructions,
+                latency_us: e.latency_us,
+            },
+        }
+    }
+}
+
+async fn record_chunk<C: ConnectionTrait>(
+    conn: &C,
+    events: &[UsageEvent],
+) -> Result<Vec<Recorded>, StoreError> {
+    use sea_orm::sea_query::{OnConflict, Query};
+    use sea_orm::{QueryTrait, Statement};
+    use std::collections::HashMap;
+
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut insert =
+        invocations::Entity::insert_many(events.iter().map(|e| e.invocation.clone().into_active()))
+            .on_conflict(
+                OnConflict::columns([
+                    invocations::Column::CitizenId,
+                    invocations::Column::IdempotencyKey,
+                ])
+                .do_nothing()
+                .to_owned(),
+            );
+    QueryTrait::query(&mut insert).returning(Query::returning().columns([
+        invocations::Column::Id,
+        invocations::Column::CitizenId,
+        invocations::Column::IdempotencyKey,
+        invocations::Column::AppId,
+        invocations::Column::VersionId,
+        invocations::Column::Verdict,
+        invocations::Column::Instructions,
+        invocations::Column::LatencyUs,
+    ]));
+    let statement: Statement = insert.build(conn.get_database_backend());
+    let rows = conn.query_all_raw(statement).await?;
+
+    // Ids of the inserted rows, by what identifies them; the order of
+    // RETURNING rows is not guaranteed, so they are matched by content.
+    let mut inserted: HashMap<RowKey, Vec<i64>> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let key: Option<String> = row.try_get("", "idempotency_key")?;
+        let citizen_id: i64 = row.try_get("", "citizen_id")?;
+        let id: i64 = row.try_get("", "id")?;
+        let k = match key {
+            Some(k) => RowKey::Keyed(citizen_id, k),
+            None => RowKey::Unkeyed {
+                citizen_id,
+                app_id: row.try_get("", "app_id")?,
+                version_id: row.try_get("", "version_id")?,
+                verdict: row.try_get("", "verdict")?,
+                instructions: row.try_get("", "instructions")?,
+                latency_us: row.try_get("", "latency_us")?,
+            },
+        };
+        inserted.entry(k).or_default().push(id);
+    }
+
+    let mut answers = Vec::with_capacity(events.len());
+    let mut queries = Vec::new();
+    for event in events {
+        let e = &event.invocation;
+        let new_id = inserted.get_mut(&RowKey::of(e)).and_then(|ids| {
+            // Keyed rows are unique, so there is one; unkeyed ones are
+            // handed out in turn.
+            if ids.is_empty() {
+                None
+            } else {
+                Some(ids.remove(0))
+            }
+        });
+        match new_id {
+            Some(id) => {
+                answers.push(Recorded::New(id));
+                for (seq, q) in event.queries.iter().enumerate() {
+                    queries.push(invocation_queries::ActiveModel {
+                        invocation_id: Set(id),
+                        seq: Set(i32::try_from(seq).unwrap_or(i32::MAX)),
+                        dataset: Set(q.dataset.clone()),
+                        record_key: Set(q.key.clone()),
+                        code: Set(q.code),
+                        ..Default::default()
+                    });
+                }
+            }
+            None => {
+                // Not inserted: an earlier event (maybe earlier in this
+                // batch) has the citizen's key. Rare, so one lookup each.
+                let Some(key) = &e.idempotency_key else {
+                    return Err(StoreError::Db(sea_orm::DbErr::Custom(
+                        "an invocation without a key was not inserted".into(),
+                    )));
+                };
+                let earlier = invocations::Entity::find()
+                    .select_only()
+                    .column(invocations::Column::Id)
+                    .filter(invocations::Column::CitizenId.eq(e.citizen_id))
+                    .filter(invocations::Column::IdempotencyKey.eq(key.as_str()))
+                    .into_tuple::<i64>()
+                    .one(conn)
+                    .await?;
+                answers.push(Recorded::Duplicate(earlier.ok_or(StoreError::NotFound)?));
+            }
+        }
+    }
+    // 6 parameters a row; a run's queries are capped by its quota, so a
+    // chunk of events can still exceed one statement's parameter budget.
+    for chunk in queries.chunks(4000) {
+        invocation_queries::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(answers)
+}
+
+/// The data access log of one invocation, in query order.
+pub async fn queries_of<C: ConnectionTrait>(
+    conn: &C,
+    invocation_id: i64,
+) -> Result<Vec<DataQuery>, StoreError> {
+    use sea_orm::QueryOrder;
+    Ok(invocation_queries::Entity::find()
+        .filter(invocation_queries::Column::InvocationId.eq(invocation_id))
+        .order_by_asc(invocation_queries::Column::Seq)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|q| DataQuery {
+            dataset: q.dataset,
+            key: q.record_key,
+            code: q.code,
+        })
+        .collect())
 }
 
 /// Inserts many events in one transaction (a savepoint inside the

@@ -4,10 +4,10 @@ use domain::Role;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, TransactionTrait};
 use serde_json::json;
-use store::entity::{apps, invocations, module_blobs, orders, versions};
+use store::entity::{apps, invocation_queries, invocations, module_blobs, orders, versions};
 use store::orgs::{self, OrgKind};
 use store::testing::TestDb;
-use store::usage::{self, NewInvocation, Recorded};
+use store::usage::{self, DataQuery, NewInvocation, Recorded, UsageEvent};
 use store::users::{self, NewUser};
 
 struct Fixture {
@@ -175,6 +175,131 @@ async fn a_duplicate_inside_a_transaction_leaves_the_transaction_usable() {
     txn.commit().await.unwrap();
     let conn = test_db.db().conn();
     assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 2);
+}
+
+fn with_queries(invocation: NewInvocation, keys: &[&str]) -> UsageEvent {
+    UsageEvent {
+        invocation,
+        queries: keys
+            .iter()
+            .map(|k| DataQuery {
+                dataset: "social_insurance".into(),
+                key: (*k).into(),
+                code: if k.is_empty() { -2 } else { 120 },
+            })
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn a_batch_answers_each_event_in_order_and_keeps_its_queries() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+    // Written before the batch: the batch's event with this key is a retry.
+    let earlier = usage::record(conn, event(&f, Some("k0"), true))
+        .await
+        .unwrap();
+
+    let mut slow = event(&f, None, true);
+    slow.latency_us = 5_000;
+    let batch = vec![
+        with_queries(event(&f, Some("k1"), true), &["330106198806152174"]),
+        with_queries(event(&f, None, true), &["a", "b"]),
+        // Equal to the one before in every column: both are written.
+        with_queries(event(&f, None, true), &["a", "b"]),
+        with_queries(event(&f, Some("k0"), true), &["ignored"]),
+        // The same key twice in one batch: the second is a retry of the first.
+        with_queries(event(&f, Some("k1"), true), &["ignored"]),
+        with_queries(slow, &[""]),
+        with_queries(event(&f, Some("k2"), false), &[]),
+    ];
+    let txn = test_db.db().begin_write().await.unwrap();
+    let answers = usage::record_batch(&txn, &batch).await.unwrap();
+    txn.commit().await.unwrap();
+
+    assert_eq!(answers.len(), batch.len());
+    assert!(matches!(answers[0], Recorded::New(_)));
+    assert!(matches!(answers[1], Recorded::New(_)));
+    assert!(matches!(answers[2], Recorded::New(_)));
+    assert_ne!(answers[1].id(), answers[2].id());
+    assert_eq!(answers[3], Recorded::Duplicate(earlier.id()));
+    assert_eq!(answers[4], Recorded::Duplicate(answers[0].id()));
+    assert!(matches!(answers[5], Recorded::New(_)));
+    assert!(matches!(answers[6], Recorded::New(_)));
+    assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 6);
+
+    // Each new id is the row of its own event.
+    let row = |id| invocations::Entity::find_by_id(id).one(conn);
+    let first = row(answers[0].id()).await.unwrap().unwrap();
+    assert_eq!(first.idempotency_key.as_deref(), Some("k1"));
+    let slow_row = row(answers[5].id()).await.unwrap().unwrap();
+    assert_eq!(slow_row.latency_us, 5_000);
+    let failed = row(answers[6].id()).await.unwrap().unwrap();
+    assert!(!failed.success);
+
+    // Queries follow their invocation, in order; retries record none.
+    let q = usage::queries_of(conn, answers[0].id()).await.unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].key, "330106198806152174");
+    let q = usage::queries_of(conn, answers[2].id()).await.unwrap();
+    assert_eq!(
+        q.iter().map(|q| q.key.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    assert_eq!(
+        usage::queries_of(conn, answers[5].id()).await.unwrap()[0].code,
+        -2
+    );
+    assert!(
+        usage::queries_of(conn, earlier.id())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        invocation_queries::Entity::find()
+            .count(conn)
+            .await
+            .unwrap(),
+        6,
+        "1 + 2 + 2 + 1 queries; the retries' are not kept"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_larger_than_one_statement_is_written_whole() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+    let batch: Vec<UsageEvent> = (0..2_500)
+        .map(|i| with_queries(event(&f, Some(&format!("bulk-{i}")), true), &["x"]))
+        .collect();
+    let txn = test_db.db().begin_write().await.unwrap();
+    let answers = usage::record_batch(&txn, &batch).await.unwrap();
+    txn.commit().await.unwrap();
+    let mut ids: Vec<i64> = answers.iter().map(|a| a.id()).collect();
+    assert!(answers.iter().all(|a| matches!(a, Recorded::New(_))));
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 2_500);
+    assert_eq!(
+        invocations::Entity::find().count(conn).await.unwrap(),
+        2_500
+    );
+    assert_eq!(
+        invocation_queries::Entity::find()
+            .count(conn)
+            .await
+            .unwrap(),
+        2_500
+    );
+    let row = invocations::Entity::find_by_id(answers[1_234].id())
+        .one(conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.idempotency_key.as_deref(), Some("bulk-1234"));
 }
 
 #[tokio::test]

@@ -139,7 +139,8 @@ pub async fn run_for_citizen(
     let data = crate::appdata::datasets_from_stamps(&state.db, order_id, contract, stamps).await?;
 
     let now = Utc::now();
-    let local = now.with_timezone(&domain::PLATFORM_TZ);
+    let tz = state.config.timezone;
+    let local = now.with_timezone(&tz);
     let subject = citizen
         .id_number
         .clone()
@@ -166,22 +167,33 @@ pub async fn run_for_citizen(
         tracing::info!(app_id, version_id, verdict = %outcome.verdict,
             detail = outcome.detail.as_deref().unwrap_or(""), "invocation failed");
     }
-    let period = domain::Period::containing(&now, domain::PLATFORM_TZ)
+    let period = domain::Period::containing(&now, tz)
         .map_err(ApiError::internal)?
         .to_string();
+    let queries = std::mem::take(&mut outcome.queries)
+        .into_iter()
+        .map(|q| store::usage::DataQuery {
+            dataset: q.dataset,
+            key: q.key,
+            code: q.code,
+        })
+        .collect();
     let recorded = state
         .usage
-        .record(store::usage::NewInvocation {
-            app_id,
-            version_id,
-            citizen_id: citizen.id,
-            occurred_at: now,
-            period,
-            verdict: outcome.verdict.as_str().to_owned(),
-            success: outcome.verdict == Verdict::Accepted,
-            instructions: i64::try_from(outcome.instructions).unwrap_or(i64::MAX),
-            latency_us: i64::try_from(latency_us).unwrap_or(i64::MAX),
-            idempotency_key,
+        .record(store::usage::UsageEvent {
+            invocation: store::usage::NewInvocation {
+                app_id,
+                version_id,
+                citizen_id: citizen.id,
+                occurred_at: now,
+                period,
+                verdict: outcome.verdict.as_str().to_owned(),
+                success: outcome.verdict == Verdict::Accepted,
+                instructions: i64::try_from(outcome.instructions).unwrap_or(i64::MAX),
+                latency_us: i64::try_from(latency_us).unwrap_or(i64::MAX),
+                idempotency_key,
+            },
+            queries,
         })
         .await
         .map_err(ApiError::from)?;

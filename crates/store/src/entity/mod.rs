@@ -11,6 +11,7 @@ pub mod case_results;
 pub mod complaints;
 pub mod dataset_records;
 pub mod datasets;
+pub mod invocation_queries;
 pub mod invocations;
 pub mod jobs;
 pub mod module_blobs;
