@@ -305,3 +305,109 @@ async fn an_unsupported_method_on_an_api_route_is_a_json_405_with_allow() {
     assert_eq!(content_type, "application/json");
     assert_error(status, &body, 405, "method_not_allowed");
 }
+
+async fn count_orders(app: &e2e::TestApp) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    store::entity::orders::Entity::find()
+        .count(app.state.db.conn())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_state_changing_api_request_signed_in_only_by_cookie_needs_the_csrf_header() {
+    let app = spawn_app().await;
+    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    // sign in through the web page: the client now holds gm_session and gm_csrf
+    let html = app
+        .client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("csrf token") + marker.len();
+    let csrf = html[start..start + 64].to_owned();
+    let resp = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", "department@demo.local"),
+            ("password", server::demo::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 303);
+
+    // reading by cookie is fine
+    let (status, me) = app.get_json("/api/v1/me", None).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["role"], "department");
+
+    // writing by cookie alone is not, and nothing is written
+    let body = crate::orders::order_body("跨站伪造的订单");
+    let (status, resp) = app.post_json("/api/v1/orders", &body, None).await;
+    assert_error(status, &resp, 403, "csrf");
+    assert!(
+        resp["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("X-CSRF-Token"),
+        "{resp}"
+    );
+    let forged = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header("x-csrf-token", "0".repeat(64))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403, "a made-up token");
+    let unsafe_put = app
+        .client
+        .put(app.url("/api/v1/me/payout-account"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsafe_put.status().as_u16(), 403, "PUT too");
+    assert_eq!(count_orders(&app).await, 0);
+
+    // the page's own token makes the same request good
+    let resp = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header("x-csrf-token", &csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    assert_eq!(count_orders(&app).await, 1);
+
+    // and a bearer token needs no CSRF header, cookie or not
+    let (status, login) = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "department@demo.local", "password": server::demo::DEMO_PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{login}");
+    let token = login["token"].as_str().unwrap();
+    let (status, resp) = app
+        .post_json(
+            "/api/v1/orders",
+            &crate::orders::order_body("客户端创建的订单"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(status, 201, "{resp}");
+    assert_eq!(count_orders(&app).await, 2);
+}

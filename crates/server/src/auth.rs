@@ -27,6 +27,16 @@ use crate::state::AppState;
 /// Name of the session cookie the web pages use.
 pub const SESSION_COOKIE: &str = "gm_session";
 
+/// The header a page's script must send with an unsafe JSON API request
+/// that relies on the session cookie: the page's CSRF token (the
+/// `csrf_token` its forms carry).
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Marks a request to the JSON API (a layer on its router sets it), where
+/// the session cookie alone does not authorise a state change.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiSurface;
+
 /// HS256 keys, built once at start-up.
 #[derive(Clone)]
 pub struct Keys {
@@ -168,6 +178,9 @@ pub async fn session_user(
             }
         }
     };
+    if via_cookie {
+        cookie_may_change_state(parts, state)?;
+    }
     let claims = state.keys.verify(&token)?;
     let id: i64 = claims
         .sub
@@ -183,6 +196,31 @@ pub async fn session_user(
         ));
     }
     Ok(Some(CurrentUser { user, via_cookie }))
+}
+
+/// The browser sends the session cookie with any request to our origin,
+/// whoever made the page that sent it; SameSite=Lax stops cross-site POSTs
+/// only in browsers that honour it and not from a sibling subdomain. So an
+/// unsafe API request authenticated by the cookie must also carry the
+/// page's CSRF token in `X-CSRF-Token` (HMAC of the `gm_csrf` seed, which a
+/// foreign page can neither read nor compute). Bearer tokens, which API
+/// clients use, are never sent by a browser on its own and need no token.
+/// Web form posts are checked by `csrf_form` instead.
+fn cookie_may_change_state(parts: &Parts, state: &AppState) -> Result<(), ApiError> {
+    if parts.extensions.get::<ApiSurface>().is_none() || parts.method.is_safe() {
+        return Ok(());
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    let seed = jar.get(crate::csrf::CSRF_COOKIE).map(|c| c.value());
+    let submitted = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    match (seed, submitted) {
+        (Some(seed), Some(token)) if crate::csrf::verify(&state.csrf_key, seed, token) => Ok(()),
+        _ => Err(ApiError::csrf(
+            "使用登录 Cookie 修改数据时须附带 X-CSRF-Token；API 客户端请使用 Authorization: Bearer 令牌 \
+             / a state-changing API request signed in by cookie needs the X-CSRF-Token header; \
+             API clients use an Authorization: Bearer token",
+        )),
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {

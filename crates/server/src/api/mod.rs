@@ -111,6 +111,8 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(crate::openapi::document))
         // Last, so it reaches every route above; axum keeps the `Allow` header.
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        // The session cookie alone may not change state here (see auth.rs).
+        .layer(axum::Extension(crate::auth::ApiSurface))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
