@@ -330,8 +330,9 @@ fn a_restarted_worker_runs_a_version_by_sha256_from_the_disk_cache_even_if_artef
     );
     assert_eq!(fresh.verdict, Verdict::Accepted, "{fresh:#?}");
 
-    // What an engine upgrade looks like to the cache: artefacts that cannot be loaded. They
-    // must be ignored and the module recompiled, not trusted and not fatal.
+    // Artefacts that cannot even be read (a torn write, a damaged disk) must be ignored and the
+    // module recompiled, not trusted and not fatal. A real artefact of another engine is the
+    // next test.
     for file in files_under(&cache.path().join("compiled")) {
         std::fs::write(&file, b"stale artefact from another engine").expect("overwrite");
     }
@@ -353,6 +354,101 @@ fn a_restarted_worker_runs_a_version_by_sha256_from_the_disk_cache_even_if_artef
         &Limits::default(),
     );
     assert_eq!(unknown.verdict, Verdict::InternalError);
+}
+
+/// The compiled artefacts in a wasmtime cache directory (not its `.stats` and temporary files).
+fn artefacts_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_none())
+        .collect();
+    files.sort();
+    files
+}
+
+/// A plain wasmtime engine configured unlike the sandbox's (no fuel, no epochs, no NaN
+/// canonicalisation, unoptimised), caching its artefacts in `dir`.
+fn other_engine(dir: &Path) -> (wasmtime::Engine, wasmtime::Cache) {
+    let mut cache_config = wasmtime::CacheConfig::new();
+    cache_config.with_directory(dir);
+    let cache = wasmtime::Cache::new(cache_config).expect("cache");
+    let mut config = wasmtime::Config::new();
+    config.cranelift_opt_level(wasmtime::OptLevel::None);
+    config.cache(Some(cache.clone()));
+    (wasmtime::Engine::new(&config).expect("engine"), cache)
+}
+
+#[test]
+fn an_artefact_from_a_differently_configured_engine_is_never_loaded_and_the_module_recompiles() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let compiled = cache.path().join("compiled");
+    let config = SandboxConfig {
+        cache_dir: Some(cache.path().to_owned()),
+        ..SandboxConfig::default()
+    };
+    let module = wasm("si_lookup");
+    let data = Arc::new(suite("social-insurance").datasets);
+    let request = RunRequest {
+        input: json!({"months": 12}),
+        context: RunContext {
+            subject: "33010619900101123X".into(),
+            locale: "zh-CN".into(),
+            now: "2026-07-01T09:00:00+08:00".into(),
+        },
+        seed: 3,
+    };
+    let (sha256, reference) = {
+        let first = Sandbox::new(config.clone()).expect("sandbox");
+        let sha256 = first
+            .validate(&module, &Limits::default())
+            .expect("valid")
+            .sha256;
+        let reference = first.run(
+            ModuleRef::Sha256(&sha256),
+            &request,
+            data.clone(),
+            &Limits::default(),
+        );
+        (sha256, reference)
+    };
+    assert_eq!(reference.verdict, Verdict::Accepted, "{reference:#?}");
+    let ours = artefacts_under(&compiled);
+    assert_eq!(ours.len(), 1, "{ours:?}");
+
+    // Another engine opening the same cache: the engine settings are part of the key, so it
+    // misses, compiles its own artefact beside ours and never loads the sandbox's.
+    let (engine, shared) = other_engine(&compiled);
+    wasmtime::Module::from_binary(&engine, &module).expect("compiles");
+    assert_eq!((shared.cache_hits(), shared.cache_misses()), (0, 1));
+    assert_eq!(artefacts_under(&compiled).len(), 2);
+
+    // Defence in depth: a real artefact of that engine (compiled without fuel, so it would
+    // run a guest unmetered) put where the sandbox's own artefact lives. Loading checks the
+    // artefact's engine settings, so it is refused and the module recompiled, not trusted.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let (engine, _) = other_engine(elsewhere.path());
+    wasmtime::Module::from_binary(&engine, &module).expect("compiles");
+    let foreign = artefacts_under(elsewhere.path());
+    assert_eq!(foreign.len(), 1, "{foreign:?}");
+    let foreign = std::fs::read(&foreign[0]).expect("readable");
+    let original = std::fs::read(&ours[0]).expect("readable");
+    assert_ne!(foreign, original, "the two engines compile differently");
+    std::fs::write(&ours[0], &foreign).expect("replace our artefact");
+
+    let upgraded = Sandbox::new(config).expect("sandbox");
+    let again = upgraded.run(
+        ModuleRef::Sha256(&sha256),
+        &request,
+        data,
+        &Limits::default(),
+    );
+    assert_eq!(again.verdict, Verdict::Accepted, "{again:#?}");
+    assert_eq!(again.output, reference.output);
+    assert_eq!(again.instructions, reference.instructions);
+    assert_eq!(again.peak_memory_bytes, reference.peak_memory_bytes);
+    // The recompiled artefact replaced the foreign one.
+    let rewritten = std::fs::read(&ours[0]).expect("readable");
+    assert_ne!(rewritten, foreign);
 }
 
 #[test]
