@@ -2,7 +2,7 @@
 //! schema, the app runs in the sandbox with the citizen as subject and the
 //! order's datasets, and one usage event is written.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -14,7 +14,7 @@ use serde_json::Value;
 use store::market::Availability;
 use utoipa::ToSchema;
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::auth::{Authed, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
 use crate::ratelimit::{Action, ClientAddr};
@@ -270,7 +270,7 @@ pub async fn invoke(
     State(state): State<AppState>,
     who: Authed<roles::Citizen>,
     ClientAddr(addr): ClientAddr,
-    Path(app_id): Path<i64>,
+    ApiPath(app_id): ApiPath<i64>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<InvokeRequest>,
 ) -> ApiResult<Response> {
