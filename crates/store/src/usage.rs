@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    TransactionSession, TransactionTrait, TryInsertResult,
+    TransactionSession, TransactionTrait,
 };
 
 use crate::StoreError;
@@ -75,38 +75,22 @@ impl Recorded {
     }
 }
 
-/// Records one usage event. A repeated `(citizen_id, idempotency_key)` is
-/// not an error but [`Recorded::Duplicate`]; `ON CONFLICT DO NOTHING` keeps
-/// a surrounding PostgreSQL transaction usable (a failed insert would abort
-/// it).
+/// Records one usage event without queries: [`record_batch`] of one. A
+/// repeated `(citizen_id, idempotency_key)` is not an error but
+/// [`Recorded::Duplicate`]; `ON CONFLICT DO NOTHING` keeps a surrounding
+/// PostgreSQL transaction usable (a failed insert would abort it).
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     event: NewInvocation,
 ) -> Result<Recorded, StoreError> {
-    let citizen_id = event.citizen_id;
-    let key = event.idempotency_key.clone();
-    let inserted = invocations::Entity::insert(event.into_active())
-        .on_conflict_do_nothing_on([
-            invocations::Column::CitizenId,
-            invocations::Column::IdempotencyKey,
-        ])
-        .exec(conn)
-        .await?;
-    match inserted {
-        TryInsertResult::Inserted(result) => Ok(Recorded::New(result.last_insert_id)),
-        TryInsertResult::Conflicted | TryInsertResult::Empty => {
-            let earlier = invocations::Entity::find()
-                .select_only()
-                .column(invocations::Column::Id)
-                .filter(invocations::Column::CitizenId.eq(citizen_id))
-                .filter(invocations::Column::IdempotencyKey.eq(key))
-                .into_tuple::<i64>()
-                .one(conn)
-                .await?;
-            // Without a key nothing can conflict, so an earlier row exists.
-            earlier.map(Recorded::Duplicate).ok_or(StoreError::NotFound)
-        }
-    }
+    let event = UsageEvent {
+        invocation: event,
+        queries: Vec::new(),
+    };
+    record_batch(conn, std::slice::from_ref(&event))
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
 }
 
 /// One `gov.query` an app made while serving the citizen: the data access
