@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use domain::Role;
-use e2e::{TestApp, spawn_app_with};
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+use e2e::{hidden_csrf, spawn_app_with};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 
 use crate::orders::{guest, open_si_order};
 use crate::pipeline::upload;
+use crate::web_isv::written;
 
 /// Between the two example modules' sizes, far below an order's default
 /// module cap (8 MiB), so the platform limit is the one that binds.
@@ -16,35 +17,6 @@ const SMALL_LIMIT: usize = 45_000;
 
 fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(guest(&format!("wasm/{name}.wasm"))).expect("example app")
-}
-
-/// Apps, versions, stored modules and test runs.
-async fn written(app: &TestApp) -> (u64, u64, u64, u64) {
-    let conn = app.state.db.conn();
-    (
-        store::entity::apps::Entity::find()
-            .count(conn)
-            .await
-            .expect("count"),
-        store::entity::versions::Entity::find()
-            .count(conn)
-            .await
-            .expect("count"),
-        store::entity::module_blobs::Entity::find()
-            .count(conn)
-            .await
-            .expect("count"),
-        store::entity::test_runs::Entity::find()
-            .count(conn)
-            .await
-            .expect("count"),
-    )
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("form has a csrf token") + marker.len();
-    html[start..start + 64].to_owned()
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::Role;
-use e2e::{TestApp, spawn_app};
+use e2e::{TestApp, hidden_csrf, spawn_app};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 use store::entity::{
@@ -1363,12 +1363,6 @@ async fn negative_adjustments_are_netted_per_isv_and_a_negative_net_is_carried_f
             .iter()
             .all(|l| l["reason"] == "刷量" && l["adjusts_run_id"] == q2_id)
     );
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("form has a csrf token") + marker.len();
-    html[start..start + 64].to_owned()
 }
 
 async fn page(app: &TestApp, path: &str) -> (u16, String) {

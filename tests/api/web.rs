@@ -1,13 +1,7 @@
 //! The web pages, driven as a browser without JavaScript would: GET a form,
 //! post it back with the cookie and hidden CSRF token it carried.
 
-use e2e::{TestApp, resident_id, spawn_app};
-
-fn hidden_csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("form has a csrf token") + marker.len();
-    html[start..start + 64].to_owned()
-}
+use e2e::{TestApp, hidden_csrf, resident_id, spawn_app};
 
 async fn get_page(app: &TestApp, path: &str) -> (u16, String) {
     let resp = app.client.get(app.url(path)).send().await.unwrap();

@@ -3,17 +3,11 @@
 //! then check through the API and the database what was (not) written.
 
 use domain::Role;
-use e2e::{TestApp, spawn_app};
+use e2e::{TestApp, hidden_csrf, spawn_app};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::orders::{draft_si_order, guest, si_cases, si_contract};
-
-fn hidden_csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("form has a csrf token") + marker.len();
-    html[start..start + 64].to_owned()
-}
 
 async fn get_page(app: &TestApp, path: &str) -> (u16, String) {
     let resp = app.client.get(app.url(path)).send().await.unwrap();

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use domain::Role;
-use e2e::{TestApp, spawn_app};
+use e2e::{TestApp, hidden_csrf, spawn_app};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 use server::pipeline::{WorkerConfig, run_one};
@@ -16,12 +16,6 @@ const PASSWORD: &str = "correct horse battery";
 
 fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(guest(&format!("wasm/{name}.wasm"))).expect("example app")
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("form has a csrf token") + marker.len();
-    html[start..start + 64].to_owned()
 }
 
 /// A browser: its own cookie jar, no redirects followed.
@@ -174,7 +168,7 @@ async fn drain(app: &TestApp) {
 }
 
 /// (apps, versions, module blobs, test runs) in the database.
-async fn written(app: &TestApp) -> (u64, u64, u64, u64) {
+pub(crate) async fn written(app: &TestApp) -> (u64, u64, u64, u64) {
     let conn = app.state.db.conn();
     (
         store::entity::apps::Entity::find()

@@ -164,3 +164,10 @@ impl TestApp {
             .expect("count")
     }
 }
+
+/// The CSRF token a page's form carries in its hidden `csrf_token` field.
+pub fn hidden_csrf(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("form has a csrf token") + marker.len();
+    html[start..start + 64].to_owned()
+}
