@@ -142,6 +142,10 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                // Statement journals (a multi-row insert inside a transaction,
+                // such as a usage batch, keeps one) otherwise spill to a temp
+                // file past 64 KiB: a file opened, written and deleted per batch.
+                .pragma("temp_store", "memory")
         });
     }
     Ok(Db(Database::connect(opts).await?))

@@ -148,9 +148,14 @@ where
 }
 
 pub async fn find_by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<User>, StoreError> {
+    // Not `.one()`: that binds `LIMIT ?`, and SQLite recompiles a statement
+    // whose bound LIMIT changes the plan on every run. This lookup runs on
+    // every signed-in request, and a primary key finds one row anyway.
     users::Entity::find_by_id(id)
-        .one(conn)
+        .all(conn)
         .await?
+        .into_iter()
+        .next()
         .map(|m| split(m).map(|c| c.user))
         .transpose()
 }
