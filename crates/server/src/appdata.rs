@@ -303,3 +303,95 @@ pub async fn prepared_version(
     cache.insert(version_id, Arc::clone(&prepared));
     Ok(prepared)
 }
+
+/// How long a listed app's availability is reused without asking the
+/// database. Changes made through this node invalidate it at once (see
+/// [`AvailabilityCache::invalidate`]); this bounds how long another node's
+/// withdrawal, delisting or dataset replacement can go unseen here.
+pub const AVAILABILITY_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Apps kept; beyond this the cache starts afresh.
+const MAX_AVAILABLE_APPS: usize = 4_096;
+
+/// Recently read availability of listed apps, so an invocation under load
+/// costs no query for it: the app's status, its published version and the
+/// order's dataset stamps (which in turn key the dataset cache). Only
+/// `Listed` answers are kept, so an app becomes usable the moment it is
+/// published, and refusals always read the database.
+///
+/// Invalidation is by generation: a reader notes the generation before its
+/// query and stores its answer under it; [`AvailabilityCache::invalidate`],
+/// called after a change commits, moves the generation on. An answer read
+/// before the commit therefore never outlives it, whatever the interleaving.
+#[derive(Clone, Default)]
+pub struct AvailabilityCache {
+    inner: Arc<AvailabilityInner>,
+}
+
+#[derive(Default)]
+struct AvailabilityInner {
+    generation: std::sync::atomic::AtomicU64,
+    entries: Mutex<HashMap<i64, AvailabilityEntry>>,
+}
+
+struct AvailabilityEntry {
+    listed: store::market::Availability,
+    generation: u64,
+    read_at: std::time::Instant,
+}
+
+impl AvailabilityCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, AvailabilityEntry>> {
+        self.inner.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn generation(&self) -> u64 {
+        self.inner
+            .generation
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Forgets every cached answer. Call after committing anything that can
+    /// change whether an app is listed (publish, withdraw, suspend, delist,
+    /// order moves) or which datasets its order has.
+    pub fn invalidate(&self) {
+        self.inner
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.lock().clear();
+    }
+
+    /// Whether app `app_id` can be used now: from the cache when a listed
+    /// answer of the current generation is younger than
+    /// [`AVAILABILITY_TTL`], else from the database.
+    pub async fn get(
+        &self,
+        db: &store::Db,
+        app_id: i64,
+    ) -> Result<store::market::Availability, store::StoreError> {
+        let generation = self.generation();
+        if let Some(e) = self.lock().get(&app_id)
+            && e.generation == generation
+            && e.read_at.elapsed() < AVAILABILITY_TTL
+        {
+            return Ok(e.listed.clone());
+        }
+        let read_at = std::time::Instant::now();
+        let found = store::market::availability(db.conn(), app_id).await?;
+        if matches!(found, store::market::Availability::Listed { .. }) {
+            let mut entries = self.lock();
+            if entries.len() >= MAX_AVAILABLE_APPS {
+                entries.clear();
+            }
+            entries.insert(
+                app_id,
+                AvailabilityEntry {
+                    listed: found.clone(),
+                    generation,
+                    read_at,
+                },
+            );
+        }
+        Ok(found)
+    }
+}

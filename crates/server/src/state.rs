@@ -28,6 +28,8 @@ pub struct AppState {
     pub rate_limits: crate::ratelimit::RateLimits,
     /// What an invocation of a published version needs and never changes.
     pub versions: crate::appdata::VersionCache,
+    /// Listed apps' availability, so invocations skip that query under load.
+    pub availability: crate::appdata::AvailabilityCache,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             usage: crate::usage::UsageRecorder::new(db.clone()),
             rate_limits: crate::ratelimit::RateLimits::from_config(&config),
             versions: crate::appdata::VersionCache::default(),
+            availability: crate::appdata::AvailabilityCache::default(),
             search,
             db,
             config: Arc::new(config),

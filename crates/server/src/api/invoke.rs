@@ -105,7 +105,9 @@ pub async fn run_for_citizen(
     input: Value,
     idempotency_key: Option<String>,
 ) -> Result<Invoked, InvokeError> {
-    let (version_id, order_id, stamps) = match store::market::availability(state.db.conn(), app_id)
+    let (version_id, order_id, stamps) = match state
+        .availability
+        .get(&state.db, app_id)
         .await
         .map_err(ApiError::from)?
     {

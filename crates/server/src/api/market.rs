@@ -383,6 +383,8 @@ fn order_document(o: store::market::OrderDoc) -> search::Document {
 /// A search failure is logged, not returned: the database change stands,
 /// and `govmarket search reindex` repairs the index.
 pub async fn index_app(state: &AppState, app_id: i64) {
+    // Every change that can list or delist an app ends here.
+    state.availability.invalidate();
     let result = async {
         let found = store::market::listings(
             state.db.conn(),

@@ -540,6 +540,7 @@ pub async fn update_order(
     .await?;
     txn.commit().await?;
     crate::appdata::invalidate_order(id);
+    state.availability.invalidate();
     Ok(order)
 }
 
@@ -765,6 +766,7 @@ pub async fn put_dataset_records(
     .await?;
     txn.commit().await?;
     crate::appdata::invalidate_order(id);
+    state.availability.invalidate();
     Ok(dataset)
 }
 
