@@ -140,10 +140,8 @@ async fn writer(db: store::Db, mut rx: mpsc::Receiver<(UsageEvent, Reply)>) {
 /// One event in its own transaction (the invocation and its queries
 /// together or not at all).
 async fn write_one(db: &store::Db, event: UsageEvent) -> Result<Recorded, store::StoreError> {
-    let txn = db.begin_write().await?;
-    let recorded = store::usage::record_batch(&txn, std::slice::from_ref(&event)).await?;
-    txn.commit().await?;
-    recorded
+    store::usage::write_batch(db, std::slice::from_ref(&event))
+        .await?
         .into_iter()
         .next()
         .ok_or(store::StoreError::NotFound)
@@ -151,13 +149,7 @@ async fn write_one(db: &store::Db, event: UsageEvent) -> Result<Recorded, store:
 
 async fn write_batch(db: &store::Db, batch: &mut Vec<(UsageEvent, Reply)>) {
     let (events, replies): (Vec<UsageEvent>, Vec<Reply>) = batch.drain(..).unzip();
-    let together = async {
-        let txn = db.begin_write().await?;
-        let ids = store::usage::record_batch(&txn, &events).await?;
-        txn.commit().await?;
-        Ok::<_, store::StoreError>(ids)
-    };
-    match together.await {
+    match store::usage::write_batch(db, &events).await {
         Ok(ids) => {
             for (reply, id) in replies.into_iter().zip(ids) {
                 let _ = reply.send(Ok(id));

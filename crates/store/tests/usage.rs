@@ -191,8 +191,34 @@ fn with_queries(invocation: NewInvocation, keys: &[&str]) -> UsageEvent {
     }
 }
 
+/// The two ways a batch is written: inside a caller's transaction, or by
+/// `write_batch` in one of its own (on SQLite by another code path).
+#[derive(Clone, Copy, Debug)]
+enum Path {
+    CallersTransaction,
+    OwnTransaction,
+}
+
+async fn write(test_db: &TestDb, path: Path, batch: &[UsageEvent]) -> Vec<Recorded> {
+    match path {
+        Path::CallersTransaction => {
+            let txn = test_db.db().begin_write().await.unwrap();
+            let answers = usage::record_batch(&txn, batch).await.unwrap();
+            txn.commit().await.unwrap();
+            answers
+        }
+        Path::OwnTransaction => usage::write_batch(test_db.db(), batch).await.unwrap(),
+    }
+}
+
 #[tokio::test]
 async fn a_batch_answers_each_event_in_order_and_keeps_its_queries() {
+    for path in [Path::CallersTransaction, Path::OwnTransaction] {
+        batch_answers_in_order(path).await;
+    }
+}
+
+async fn batch_answers_in_order(path: Path) {
     let test_db = TestDb::new().await;
     let f = fixture(&test_db).await;
     let conn = test_db.db().conn();
@@ -214,11 +240,9 @@ async fn a_batch_answers_each_event_in_order_and_keeps_its_queries() {
         with_queries(slow, &[""]),
         with_queries(event(&f, Some("k2"), false), &[]),
     ];
-    let txn = test_db.db().begin_write().await.unwrap();
-    let answers = usage::record_batch(&txn, &batch).await.unwrap();
-    txn.commit().await.unwrap();
+    let answers = write(&test_db, path, &batch).await;
 
-    assert_eq!(answers.len(), batch.len());
+    assert_eq!(answers.len(), batch.len(), "{path:?}");
     assert!(matches!(answers[0], Recorded::New(_)));
     assert!(matches!(answers[1], Recorded::New(_)));
     assert!(matches!(answers[2], Recorded::New(_)));
@@ -269,15 +293,20 @@ async fn a_batch_answers_each_event_in_order_and_keeps_its_queries() {
 
 #[tokio::test]
 async fn a_batch_larger_than_one_statement_is_written_whole() {
+    for path in [Path::CallersTransaction, Path::OwnTransaction] {
+        large_batch_written_whole(path).await;
+    }
+}
+
+async fn large_batch_written_whole(path: Path) {
     let test_db = TestDb::new().await;
     let f = fixture(&test_db).await;
     let conn = test_db.db().conn();
     let batch: Vec<UsageEvent> = (0..2_500)
         .map(|i| with_queries(event(&f, Some(&format!("bulk-{i}")), true), &["x"]))
         .collect();
-    let txn = test_db.db().begin_write().await.unwrap();
-    let answers = usage::record_batch(&txn, &batch).await.unwrap();
-    txn.commit().await.unwrap();
+    let answers = write(&test_db, path, &batch).await;
+    assert_eq!(answers.len(), 2_500, "{path:?}");
     let mut ids: Vec<i64> = answers.iter().map(|a| a.id()).collect();
     assert!(answers.iter().all(|a| matches!(a, Recorded::New(_))));
     ids.sort_unstable();
@@ -300,6 +329,59 @@ async fn a_batch_larger_than_one_statement_is_written_whole() {
         .unwrap()
         .unwrap();
     assert_eq!(row.idempotency_key.as_deref(), Some("bulk-1234"));
+}
+
+#[tokio::test]
+async fn a_failed_batch_in_its_own_transaction_writes_nothing_and_leaves_no_lock() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+    // The invalid event comes after a good one with queries, and in a
+    // second statement chunk, so part of the batch has been inserted when
+    // the failure comes.
+    let mut batch: Vec<UsageEvent> = (0..1_200)
+        .map(|i| with_queries(event(&f, Some(&format!("ok-{i}")), true), &["x"]))
+        .collect();
+    let mut orphan = event(&f, Some("orphan"), true);
+    orphan.app_id = f.app_id + 1_000;
+    batch.push(with_queries(orphan, &["y"]));
+    let err = usage::write_batch(test_db.db(), &batch).await;
+    assert!(err.is_err(), "an event of no app must fail its batch");
+    assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 0);
+    assert_eq!(
+        invocation_queries::Entity::find()
+            .count(conn)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // No connection was left inside the transaction: every pooled
+    // connection can take the write lock again at once (a leaked one
+    // would hold it and these would wait out the busy timeout).
+    let started = std::time::Instant::now();
+    for i in 0..20 {
+        let good = [with_queries(
+            event(&f, Some(&format!("after-{i}")), true),
+            &["z"],
+        )];
+        let answers = usage::write_batch(test_db.db(), &good).await.unwrap();
+        assert!(matches!(answers[0], Recorded::New(_)));
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let txn = test_db.db().begin_write().await.unwrap();
+    usage::record(&txn, event(&f, Some("last"), true))
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 21);
+    assert_eq!(
+        invocation_queries::Entity::find()
+            .count(conn)
+            .await
+            .unwrap(),
+        20
+    );
 }
 
 #[tokio::test]
