@@ -3,6 +3,7 @@
 
 mod auth;
 mod bad_input;
+mod complaints;
 mod config;
 mod market;
 mod orders;

@@ -19,6 +19,7 @@ pub mod settlement;
 pub mod sha256;
 pub mod stars;
 pub mod verdict;
+pub mod working_days;
 
 pub use account::{Email, EmailError, Password, PasswordError};
 pub use credit_code::{CreditCode, CreditCodeError};

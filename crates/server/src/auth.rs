@@ -268,6 +268,8 @@ pub mod roles {
         Admin = [Admin];
         /// Those who may read the audit log.
         Auditors = [Supervisor, Admin];
+        /// Those who answer complaints: about their apps, about their orders.
+        ComplaintAnswerers = [Isv, Department];
         /// Those who may read settlement runs in full.
         SettlementReaders = [Finance, Supervisor, Admin];
     }

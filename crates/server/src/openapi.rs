@@ -31,6 +31,7 @@ fn modules() -> Vec<utoipa::openapi::OpenApi> {
         api::market::MarketApi::openapi(),
         api::invoke::InvokeApi::openapi(),
         api::ratings::RatingsApi::openapi(),
+        api::complaints::ComplaintsApi::openapi(),
         api::public_apps::PublicAppsApi::openapi(),
         api::settlements::SettlementsApi::openapi(),
         api::public_settlements::PublicSettlementsApi::openapi(),

@@ -36,6 +36,7 @@ use sea_orm::{
 
 pub mod apps;
 pub mod audit;
+pub mod complaints;
 pub mod datasets;
 pub mod entity;
 mod error;

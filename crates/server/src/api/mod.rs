@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod complaints;
 pub mod invoke;
 pub mod market;
 pub mod notifications;
@@ -101,6 +102,7 @@ pub fn router() -> Router<AppState> {
         .merge(market::router())
         .merge(invoke::router())
         .merge(ratings::router())
+        .merge(complaints::router())
         .merge(public_apps::router())
         .merge(settlements::router())
         .merge(public_settlements::router())
