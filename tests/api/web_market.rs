@@ -691,3 +691,138 @@ async fn reviews_are_shown_newest_first_ten_to_a_page() {
     let html = resp.text().await.unwrap();
     assert!(html.contains("Reviews") && html.contains("Very dissatisfied"));
 }
+
+#[tokio::test]
+async fn a_citizen_complains_from_the_app_page_and_the_isv_answers_without_javascript() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 71).await;
+    let listed = app_with_version(&app, order_id, "社保快查", SI_LOOKUP, "published").await;
+    app.citizen("w71@example.cn", 71).await;
+    let citizen = signed_in(&app, "w71@example.cn").await;
+
+    // The app page links to the complaint form, which names the app.
+    let (status, html) = get(&citizen, &app, &format!("/market/apps/{}", listed.app_id)).await;
+    assert_eq!(status, 200);
+    let link = format!("/complaints/new?app={}", listed.app_id);
+    assert!(html.contains(&link), "{html}");
+    let (status, form) = get(&citizen, &app, &link).await;
+    assert_eq!(status, 200, "{form}");
+    assert!(form.contains("社保快查"));
+    let csrf = hidden(&form, "csrf_token");
+    let app_field = hidden(&form, "app");
+
+    // An empty complaint comes back with the error summarised and beside the field.
+    let resp = post(
+        &citizen,
+        &app,
+        "/complaints/new",
+        &[
+            ("csrf_token", &csrf),
+            ("app", &app_field),
+            ("order", ""),
+            ("body", "  "),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("error-summary") && html.contains("body-error"),
+        "{html}"
+    );
+    assert_eq!(
+        store::complaints::list(
+            app.state.db.conn(),
+            &store::complaints::Scope::All,
+            None,
+            None,
+            None,
+            10
+        )
+        .await
+        .unwrap()
+        .len(),
+        0
+    );
+
+    let resp = post(
+        &citizen,
+        &app,
+        "/complaints/new",
+        &[
+            ("csrf_token", &csrf),
+            ("app", &app_field),
+            ("order", ""),
+            ("body", "查询不到上个月的缴费记录"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let detail = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(detail.starts_with("/complaints/"), "{detail}");
+    let (status, html) = get(&citizen, &app, &detail).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("投诉已提交") && html.contains("待答复"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("action=\"/complaints/"),
+        "nothing to do until answered: {html}"
+    );
+
+    // The ISV finds it in its list and answers it.
+    let isv = signed_in(&app, &isv_email(&app, &listed).await).await;
+    let (_, list) = get(&isv, &app, "/complaints").await;
+    let path = detail.split('?').next().unwrap();
+    assert!(list.contains(&format!("href=\"{path}\"")), "{list}");
+    let (_, page) = get(&isv, &app, path).await;
+    let csrf = hidden(&page, "csrf_token");
+    let resp = post(
+        &isv,
+        &app,
+        &format!("{path}/answer"),
+        &[("csrf_token", &csrf), ("answer", "")],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    assert!(resp.text().await.unwrap().contains("answer-error"));
+    let resp = post(
+        &isv,
+        &app,
+        &format!("{path}/answer"),
+        &[("csrf_token", &csrf), ("answer", "数据已补录，请重新查询")],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+
+    // The citizen sees the answer and resolves it with a rating.
+    let (_, page) = get(&citizen, &app, path).await;
+    assert!(page.contains("数据已补录，请重新查询"), "{page}");
+    let csrf = hidden(&page, "csrf_token");
+    let resp = post(
+        &citizen,
+        &app,
+        &format!("{path}/resolve"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 422, "no level chosen");
+    let resp = post(
+        &citizen,
+        &app,
+        &format!("{path}/resolve"),
+        &[("csrf_token", &csrf), ("stars", "4")],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let (_, page) = get(&citizen, &app, path).await;
+    assert!(
+        page.contains("已办结") && page.contains("满意（4"),
+        "{page}"
+    );
+
+    // A form without its CSRF token changes nothing.
+    let resp = post(&citizen, &app, &format!("{path}/reopen"), &[]).await;
+    assert_eq!(resp.status().as_u16(), 403);
+}

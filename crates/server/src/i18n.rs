@@ -87,6 +87,7 @@ const ZH_CN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/zh-CN/dept.toml"),
     include_str!("../../../web/i18n/zh-CN/isv.toml"),
     include_str!("../../../web/i18n/zh-CN/market.toml"),
+    include_str!("../../../web/i18n/zh-CN/complaints.toml"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/core.toml"),
@@ -95,6 +96,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/dept.toml"),
     include_str!("../../../web/i18n/en/isv.toml"),
     include_str!("../../../web/i18n/en/market.toml"),
+    include_str!("../../../web/i18n/en/complaints.toml"),
 ];
 
 impl Catalog {

@@ -72,7 +72,7 @@ pub struct ComplaintView {
 }
 
 impl ComplaintView {
-    fn of(c: complaints::Model, now: DateTime<Utc>) -> ComplaintView {
+    pub fn of(c: complaints::Model, now: DateTime<Utc>) -> ComplaintView {
         ComplaintView {
             overdue: c.status == ComplaintStatus::Open.as_str() && c.deadline < now,
             id: c.id,
@@ -260,7 +260,7 @@ async fn concerning(
 }
 
 /// Whose complaints `user` may read.
-async fn scope_of(
+pub async fn scope_of(
     state: &AppState,
     user: &store::users::User,
 ) -> ApiResult<store::complaints::Scope> {
@@ -274,7 +274,7 @@ async fn scope_of(
     }
 }
 
-fn in_scope(scope: &store::complaints::Scope, c: &complaints::Model) -> bool {
+pub fn in_scope(scope: &store::complaints::Scope, c: &complaints::Model) -> bool {
     match scope {
         store::complaints::Scope::All => true,
         store::complaints::Scope::Citizen(id) => c.citizen_id == *id,
@@ -346,7 +346,7 @@ pub async fn list_complaints(
 
 /// Loads a complaint the user may see; another's is a 404, not a 403, so
 /// ids reveal nothing.
-async fn visible(
+pub async fn visible(
     state: &AppState,
     user: &store::users::User,
     id: i64,
@@ -401,9 +401,22 @@ pub async fn answer_complaint(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<AnswerRequest>,
 ) -> ApiResult<Json<ComplaintView>> {
-    let user = who.user();
-    let c = visible(&state, user, id).await?;
-    let text = optional_text("answer", Some(req.answer), MAX_COMPLAINT_CHARS)?
+    Ok(Json(
+        answer(&state, who.user(), id, req.answer, request_id).await?,
+    ))
+}
+
+/// Checks and stores an answer (the caller admits only ISVs and
+/// departments); shared by the API and the web form.
+pub async fn answer(
+    state: &AppState,
+    user: &store::users::User,
+    id: i64,
+    text: String,
+    request_id: Option<String>,
+) -> ApiResult<ComplaintView> {
+    let c = visible(state, user, id).await?;
+    let text = optional_text("answer", Some(text), MAX_COMPLAINT_CHARS)?
         .ok_or_else(|| ApiError::invalid_field("answer", "请填写答复 / enter an answer"))?;
     if c.status != ComplaintStatus::Open.as_str() {
         return Err(ApiError::conflict(
@@ -429,7 +442,7 @@ pub async fn answer_complaint(
     )
     .await?;
     txn.commit().await.map_err(ApiError::from)?;
-    Ok(Json(ComplaintView::of(saved, now)))
+    Ok(ComplaintView::of(saved, now))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -453,9 +466,22 @@ pub async fn resolve_complaint(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ResolveRequest>,
 ) -> ApiResult<Json<ComplaintView>> {
-    let user = who.user();
-    let c = visible(&state, user, id).await?;
-    let stars = u8::try_from(req.stars)
+    Ok(Json(
+        resolve(&state, who.user(), id, req.stars, request_id).await?,
+    ))
+}
+
+/// Checks and stores the citizen's resolution; shared by the API and the
+/// web form.
+pub async fn resolve(
+    state: &AppState,
+    user: &store::users::User,
+    id: i64,
+    stars: i64,
+    request_id: Option<String>,
+) -> ApiResult<ComplaintView> {
+    let c = visible(state, user, id).await?;
+    let stars = u8::try_from(stars)
         .ok()
         .and_then(|s| Stars::new(s).ok())
         .ok_or_else(|| {
@@ -481,7 +507,7 @@ pub async fn resolve_complaint(
     )
     .await?;
     txn.commit().await.map_err(ApiError::from)?;
-    Ok(Json(ComplaintView::of(saved, now)))
+    Ok(ComplaintView::of(saved, now))
 }
 
 /// Not satisfied with the answer: reopen your complaint (citizen), with a
@@ -496,11 +522,21 @@ pub async fn reopen_complaint(
     RequestId(request_id): RequestId,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ComplaintView>> {
-    let user = who.user();
-    let c = visible(&state, user, id).await?;
+    Ok(Json(reopen(&state, who.user(), id, request_id).await?))
+}
+
+/// Reopens the citizen's answered complaint; shared by the API and the web
+/// form.
+pub async fn reopen(
+    state: &AppState,
+    user: &store::users::User,
+    id: i64,
+    request_id: Option<String>,
+) -> ApiResult<ComplaintView> {
+    let c = visible(state, user, id).await?;
     let now = store::now();
     let txn = state.db.begin_write().await?;
-    let saved = store::complaints::reopen(&txn, c.id, deadline_from(&state, now))
+    let saved = store::complaints::reopen(&txn, c.id, deadline_from(state, now))
         .await
         .map_err(|e| {
             moved(
@@ -518,5 +554,5 @@ pub async fn reopen_complaint(
     )
     .await?;
     txn.commit().await.map_err(ApiError::from)?;
-    Ok(Json(ComplaintView::of(saved, now)))
+    Ok(ComplaintView::of(saved, now))
 }

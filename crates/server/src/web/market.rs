@@ -148,7 +148,7 @@ fn star_picture(stars: i32) -> String {
     format!("{}{}", "★".repeat(s), "☆".repeat(5 - s))
 }
 
-fn level_key(stars: i32) -> &'static str {
+pub(crate) fn level_key(stars: i32) -> &'static str {
     match stars {
         1 => "market.level.1",
         2 => "market.level.2",
@@ -476,6 +476,7 @@ pub struct AppRow {
 #[template(path = "market/service.html")]
 struct ServicePage {
     page: Page,
+    order_id: i64,
     title: String,
     description: String,
     category: String,
@@ -543,6 +544,7 @@ async fn service_page(
         })
         .collect();
     ServicePage {
+        order_id,
         title: first.order_title.clone(),
         description,
         category: first.category.clone(),

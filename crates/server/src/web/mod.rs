@@ -3,6 +3,7 @@
 //! at the top linking to each field and the message repeated beside it.
 
 pub mod account;
+pub mod complaints;
 pub mod dept;
 pub mod finance;
 pub mod forms;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(isv::router())
         .merge(dept::router())
         .merge(market::router())
+        .merge(complaints::router())
         .route("/", get(home))
         .route("/lang/{code}", get(set_lang))
         .route("/docs/api", get(api_docs))
