@@ -192,6 +192,39 @@ async fn a_department_drafts_fills_and_publishes_an_order_that_anyone_can_then_f
 }
 
 #[tokio::test]
+async fn a_drafts_deadline_is_kept_when_absent_from_a_patch_and_cleared_by_null() {
+    let app = spawn_app().await;
+    let dept = app.staff(Role::Department, "dl@example.cn").await;
+    let id = draft_si_order(&app, &dept).await;
+    let path = format!("/api/v1/orders/{id}");
+    let (status, body) = patch_json(
+        &app,
+        &path,
+        &json!({"deadline": "2099-06-30T16:00:00Z"}),
+        &dept,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["deadline"], "2099-06-30T16:00:00Z");
+    let (status, body) = patch_json(
+        &app,
+        &path,
+        &json!({"title": "社保缴费记录查询（新版）"}),
+        &dept,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["deadline"], "2099-06-30T16:00:00Z",
+        "absent: unchanged"
+    );
+    let (status, body) = patch_json(&app, &path, &json!({"deadline": null}), &dept).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["deadline"], Value::Null, "null: cleared");
+    assert_eq!(body["title"], "社保缴费记录查询（新版）");
+}
+
+#[tokio::test]
 async fn an_invalid_json_schema_is_refused_and_no_order_is_written() {
     let app = spawn_app().await;
     let dept = app.staff(Role::Department, "dept@example.cn").await;

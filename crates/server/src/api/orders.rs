@@ -127,9 +127,22 @@ pub struct UpdateOrder {
     pub category: Option<String>,
     pub tags: Option<Vec<String>>,
     pub budget_fen: Option<i64>,
-    pub deadline: Option<DateTime<Utc>>,
+    /// Absent: unchanged; `null`: no deadline any more.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub deadline: Option<Option<DateTime<Utc>>>,
     pub contract: Option<ContractInput>,
     pub pass_threshold_bp: Option<i32>,
+}
+
+/// A field that is present, even as `null` (which plain `Option` cannot
+/// tell from absent).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 // ---------------------------------------------------------------- views
@@ -516,7 +529,7 @@ pub async fn update_order(
         active.budget_fen = Set(check_budget(v)?);
     }
     if let Some(v) = req.deadline {
-        active.deadline = Set(Some(v));
+        active.deadline = Set(v);
     }
     if let Some(c) = &req.contract {
         active.contract = Set(check_contract(state, c)?);

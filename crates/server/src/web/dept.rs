@@ -823,7 +823,8 @@ async fn edit_submit(
         category: Some(p.category),
         tags: Some(p.tags),
         budget_fen: Some(p.budget_fen),
-        deadline: p.deadline,
+        // The form always carries the field: emptied, it clears the deadline.
+        deadline: Some(p.deadline),
         contract: Some(p.contract),
         pass_threshold_bp: Some(p.pass_threshold_bp),
     };
