@@ -324,6 +324,12 @@ impl Sandbox {
         wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
 
         if let Some(dir) = &config.cache_dir {
+            // wasmtime refuses a relative cache directory, and the default
+            // data directory (`./data`) is one.
+            let dir = std::path::absolute(dir).map_err(|source| SandboxError::CacheDir {
+                path: dir.clone(),
+                source,
+            })?;
             let compiled_dir = dir.join("compiled");
             for path in [dir.join("modules"), compiled_dir.clone()] {
                 std::fs::create_dir_all(&path)

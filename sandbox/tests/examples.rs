@@ -294,6 +294,29 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
+fn a_relative_cache_directory_works_as_the_default_data_directory_needs() {
+    // `./data/module-cache` is what `govmarket serve` uses out of the box;
+    // wasmtime itself accepts only absolute cache directories.
+    let base = tempfile::tempdir_in(".").expect("tempdir under the working directory");
+    let name = base.path().file_name().expect("a name").to_owned();
+    let relative = std::path::Path::new(".").join(name).join("module-cache");
+    assert!(relative.is_relative());
+    let sandbox = Sandbox::new(SandboxConfig {
+        cache_dir: Some(relative.clone()),
+        ..SandboxConfig::default()
+    })
+    .expect("a relative cache directory is accepted");
+    let info = sandbox
+        .validate(&wasm("si_lookup"), &Limits::default())
+        .expect("valid");
+    assert!(sandbox.has_module(&info.sha256));
+    assert!(
+        !files_under(&relative.join("compiled")).is_empty(),
+        "the compiled artefact went under the relative directory"
+    );
+}
+
+#[test]
 fn a_restarted_worker_runs_a_version_by_sha256_from_the_disk_cache_even_if_artefacts_are_stale() {
     let cache = tempfile::tempdir().expect("tempdir");
     let config = SandboxConfig {

@@ -110,6 +110,26 @@ fn the_demo_seed_is_idempotent() {
 }
 
 #[test]
+fn with_no_settings_the_data_dir_is_data_under_the_working_directory() {
+    // What README's first command does on a fresh machine: no flags, no
+    // environment, the default `./data`.
+    let cwd = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_govmarket"))
+        .current_dir(cwd.path())
+        .args(["demo", "seed"])
+        .env_remove("DATABASE_URL")
+        .env_remove("GOVMARKET_DATABASE_URL")
+        .env_remove("GOVMARKET_DATA_DIR")
+        .env_remove("GOVMARKET_CONFIG")
+        .env("GOVMARKET_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(cwd.path().join("data/govmarket.db").is_file());
+    assert!(cwd.path().join("data/module-cache/compiled").is_dir());
+}
+
+#[test]
 fn a_bad_setting_is_a_clear_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_govmarket"))
