@@ -137,6 +137,11 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
         // so those get exactly one.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         opts.max_connections(if in_memory { 1 } else { SQLITE_POOL_SIZE });
+        // The pool pings a connection before handing it out, by default: a
+        // guard against network connections gone stale. A SQLite connection
+        // is a local file and a thread, and the ping is one more round trip
+        // to that thread before every query.
+        opts.test_before_acquire(false);
         opts.map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
