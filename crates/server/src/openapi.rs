@@ -186,6 +186,7 @@ mod tests {
             ("apps.rs", include_str!("api/apps.rs")),
             ("audit.rs", include_str!("api/audit.rs")),
             ("auth.rs", include_str!("api/auth.rs")),
+            ("complaints.rs", include_str!("api/complaints.rs")),
             ("invoke.rs", include_str!("api/invoke.rs")),
             ("market.rs", include_str!("api/market.rs")),
             ("mod.rs", include_str!("api/mod.rs")),
