@@ -12,6 +12,18 @@ use super::market::{app_with_version, order};
 
 const SI_LOOKUP: &[u8] = include_bytes!("../../sandbox/guest/wasm/si_lookup.wasm");
 
+/// The kinds of the notifications `token`'s user sees, newest first.
+async fn notification_kinds(app: &TestApp, token: &str) -> Vec<String> {
+    let (status, list) = app.get_json("/api/v1/notifications", Some(token)).await;
+    assert_eq!(status, 200, "{list}");
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["kind"].as_str().map(str::to_owned))
+        .collect()
+}
+
 async fn count(app: &TestApp) -> u64 {
     complaints::Entity::find()
         .count(app.state.db.conn())
@@ -84,6 +96,14 @@ async fn a_complaint_about_an_app_is_answered_by_its_isv_and_resolved_by_the_cit
         "5 working days ahead, got {days} days"
     );
 
+    // Those who answer are told; the rival ISV is not.
+    assert_eq!(
+        notification_kinds(&app, &a.isv_token).await,
+        ["complaint.filed"]
+    );
+    assert_eq!(notification_kinds(&app, &dept).await, ["complaint.filed"]);
+    assert!(notification_kinds(&app, &rival.isv_token).await.is_empty());
+
     // Those concerned see it; another citizen and the rival ISV do not.
     for (who, sees) in [
         (&citizen, true),
@@ -125,6 +145,11 @@ async fn a_complaint_about_an_app_is_answered_by_its_isv_and_resolved_by_the_cit
     assert_eq!(answered["answer"], "已补录 2025 年数据，请重新查询");
     let (status, body) = app.post_json(&path, &answer, Some(&dept)).await;
     assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        notification_kinds(&app, &citizen).await,
+        ["complaint.answered"]
+    );
+    assert!(notification_kinds(&app, &other).await.is_empty());
 
     // Only its citizen resolves it, with 1–5 stars.
     let resolve = format!("/api/v1/complaints/{id}/resolve");

@@ -159,7 +159,8 @@ pub async fn file(
     let body = optional_text("body", Some(req.body), MAX_COMPLAINT_CHARS)?
         .ok_or_else(|| ApiError::invalid_field("body", "请填写投诉内容 / describe the problem"))?;
     let conn = state.db.conn();
-    let (app_id, order_id) = match (req.app_id, req.order_id) {
+    // The app's ISV, when the complaint is about an app, and its name.
+    let (app_id, order_id, isv) = match (req.app_id, req.order_id) {
         (None, None) => {
             return Err(ApiError::invalid_field(
                 "app_id",
@@ -177,9 +178,9 @@ pub async fn file(
                     "该应用不属于此服务 / the app does not serve this order",
                 ));
             }
-            (Some(app.id), app.order_id)
+            (Some(app.id), app.order_id, Some((app.isv_org_id, app.name)))
         }
-        (None, Some(order_id)) => (None, order_id),
+        (None, Some(order_id)) => (None, order_id, None),
     };
     let order = orders::Entity::find_by_id(order_id)
         .one(conn)
@@ -205,6 +206,30 @@ pub async fn file(
         Some(a) => format!("应用 {a}"),
         None => format!("服务 {}", order.id),
     };
+    // Those who answer hear of it at once, with the deadline.
+    let due = saved
+        .deadline
+        .with_timezone(&state.config.timezone)
+        .format("%Y-%m-%d %H:%M");
+    let subject = isv.as_ref().map_or(order.title.as_str(), |(_, name)| name);
+    let mut recipients = vec![store::notifications::Recipient::Org(
+        order.department_org_id,
+    )];
+    if let Some((isv_org, _)) = &isv {
+        recipients.push(store::notifications::Recipient::Org(*isv_org));
+    }
+    for to in recipients {
+        store::notifications::notify(
+            &txn,
+            to,
+            "complaint.filed",
+            format!(
+                "收到关于《{subject}》的投诉，请在 {due} 前答复。 / A complaint about \"{subject}\" was filed; answer it by {due}."
+            ),
+            Some(format!("/complaints/{}", saved.id)),
+        )
+        .await?;
+    }
     audit(
         &txn,
         citizen,
@@ -432,6 +457,15 @@ pub async fn answer(
     let saved = store::complaints::answer(&txn, c.id, user.id, text, now)
         .await
         .map_err(|e| moved(e, "该投诉已被答复 / this complaint was answered meanwhile"))?;
+    store::notifications::notify(
+        &txn,
+        store::notifications::Recipient::User(saved.citizen_id),
+        "complaint.answered",
+        "您的投诉已收到答复，请确认是否解决。 / Your complaint was answered; tell us whether it is resolved."
+            .into(),
+        Some(format!("/complaints/{}", saved.id)),
+    )
+    .await?;
     audit(
         &txn,
         user,
