@@ -8,14 +8,14 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use domain::{ComplaintStatus, Role, Stars};
+use domain::{ComplaintStatus, Role};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 use store::audit::AuditEntry;
 use store::entity::{apps, complaints, orders};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ratings::optional_text;
+use super::ratings::{optional_text, stars_field};
 use super::{ApiJson, ApiPath, ApiQuery, RequestId};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -515,12 +515,7 @@ pub async fn resolve(
     request_id: Option<String>,
 ) -> ApiResult<ComplaintView> {
     let c = visible(state, user, id).await?;
-    let stars = u8::try_from(stars)
-        .ok()
-        .and_then(|s| Stars::new(s).ok())
-        .ok_or_else(|| {
-            ApiError::invalid_field("stars", "请选择 1 到 5 星 / stars must be 1 to 5")
-        })?;
+    let stars = stars_field(stars)?;
     let now = store::now();
     let txn = state.db.begin_write().await?;
     let saved = store::complaints::resolve(&txn, c.id, stars.get(), now)

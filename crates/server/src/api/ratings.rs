@@ -80,6 +80,14 @@ pub fn optional_text(
     Ok(Some(v))
 }
 
+/// A 1–5 `stars` field as submitted; anything else is a field error.
+pub fn stars_field(stars: i64) -> Result<Stars, ApiError> {
+    u8::try_from(stars)
+        .ok()
+        .and_then(|s| Stars::new(s).ok())
+        .ok_or_else(|| ApiError::invalid_field("stars", "请选择 1 到 5 星 / stars must be 1 to 5"))
+}
+
 /// Checks and stores a rating; shared by the API and the web form.
 pub async fn rate(
     state: &AppState,
@@ -92,12 +100,7 @@ pub async fn rate(
         .one(state.db.conn())
         .await?
         .ok_or_else(|| ApiError::not_found("应用 / app"))?;
-    let stars = u8::try_from(req.stars)
-        .ok()
-        .and_then(|s| Stars::new(s).ok())
-        .ok_or_else(|| {
-            ApiError::invalid_field("stars", "请选择 1 到 5 星 / stars must be 1 to 5")
-        })?;
+    let stars = stars_field(req.stars)?;
     let comment = optional_text("comment", req.comment, MAX_TEXT_CHARS)?;
     let suggestion = optional_text("suggestion", req.suggestion, MAX_TEXT_CHARS)?;
     if !store::usage::has_successful_use(state.db.conn(), citizen.id, app.id).await? {

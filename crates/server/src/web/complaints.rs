@@ -12,16 +12,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::{ComplaintStatus, Role};
-use sea_orm::EntityTrait;
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use store::entity::{apps, complaints, orders};
 
-use super::market::level_key;
-use super::{FormErrors, Page, WebPath, WebQuery, csrf_form, internal_page, message_page};
+use super::market::{level_key, login_redirect};
+use super::{
+    EmptyForm, FormErrors, Page, WebPath, WebQuery, csrf_form, internal_page, message_page, missing,
+};
 use crate::api::RequestId;
 use crate::api::complaints::{
-    ComplaintRequest, MAX_COMPLAINT_CHARS, answer, file, in_scope, reopen, resolve, scope_of,
-    visible,
+    ComplaintRequest, MAX_COMPLAINT_CHARS, answer, file, reopen, resolve, scope_of, visible,
 };
 use crate::error::ApiError;
 use crate::ratelimit::{Action, ClientAddr};
@@ -37,25 +40,11 @@ pub fn router() -> Router<AppState> {
         .route("/complaints/{id}/reopen", post(reopen_submit))
 }
 
-fn login_redirect(next: &str) -> Response {
-    let next = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
-    Redirect::to(&format!("/login?{next}")).into_response()
-}
-
-fn not_found(page: &Page) -> Response {
-    message_page(
-        page,
-        StatusCode::NOT_FOUND,
-        "notfound.title",
-        "notfound.body",
-    )
-}
-
 /// An API refusal as a page: 404 and 403 as such, a conflict (the
 /// complaint moved meanwhile) or rate limit with its message.
 fn refusal(page: &Page, e: ApiError) -> Response {
     match e.status() {
-        StatusCode::NOT_FOUND => not_found(page),
+        StatusCode::NOT_FOUND => missing(page),
         StatusCode::FORBIDDEN => message_page(
             page,
             StatusCode::FORBIDDEN,
@@ -122,6 +111,32 @@ async fn subject(
     Ok(None)
 }
 
+/// The names of the apps and the titles of the orders a page of complaints
+/// is about: two queries for the page, not two per row.
+async fn subject_names(
+    state: &AppState,
+    rows: &[complaints::Model],
+) -> Result<(HashMap<i64, String>, HashMap<i64, String>), ApiError> {
+    let conn = state.db.conn();
+    let app_ids: Vec<i64> = rows.iter().filter_map(|c| c.app_id).collect();
+    let order_ids: Vec<i64> = rows.iter().filter_map(|c| c.order_id).collect();
+    let apps = apps::Entity::find()
+        .filter(apps::Column::Id.is_in(app_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    let orders = orders::Entity::find()
+        .filter(orders::Column::Id.is_in(order_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.title))
+        .collect();
+    Ok((apps, orders))
+}
+
 // ------------------------------------------------------------ list
 
 pub struct Row {
@@ -181,12 +196,19 @@ async fn list_page(
         Err(e) => return internal_page(&page, e.into()),
     };
     let more = rows.len() as u64 > PAGE;
+    let rows: Vec<complaints::Model> = rows.into_iter().take(PAGE as usize).collect();
+    let (app_names, order_titles) = match subject_names(&state, &rows).await {
+        Ok(n) => n,
+        Err(e) => return internal_page(&page, e),
+    };
     let mut out = Vec::new();
-    for c in rows.into_iter().take(PAGE as usize) {
-        let name = match subject(&state, c.app_id, c.order_id).await {
-            Ok(s) => s.map(|s| s.name).unwrap_or_default(),
-            Err(e) => return internal_page(&page, e),
-        };
+    for c in rows {
+        let name = c
+            .app_id
+            .and_then(|a| app_names.get(&a))
+            .or_else(|| c.order_id.and_then(|o| order_titles.get(&o)))
+            .cloned()
+            .unwrap_or_default();
         out.push(Row {
             id: c.id,
             subject: name,
@@ -266,7 +288,7 @@ async fn new_page(
     let (app, order) = (parse_id(q.app.as_deref()), parse_id(q.order.as_deref()));
     let subject = match subject(&state, app, order).await {
         Ok(Some(s)) => s,
-        Ok(None) => return not_found(&page),
+        Ok(None) => return missing(&page),
         Err(e) => return internal_page(&page, e),
     };
     NewPage {
@@ -313,7 +335,7 @@ async fn new_submit(
     let (app, order) = (parse_id(Some(&form.app)), parse_id(Some(&form.order)));
     let subject = match subject(&state, app, order).await {
         Ok(Some(s)) => s,
-        Ok(None) => return not_found(&page),
+        Ok(None) => return missing(&page),
         Err(e) => return internal_page(&page, e),
     };
     let text = form.body.trim();
@@ -420,10 +442,6 @@ async fn detail_view(
     let now = store::now();
     let open = c.status == ComplaintStatus::Open.as_str();
     let answered = c.status == ComplaintStatus::Answered.as_str();
-    let scope_ok = match scope_of(state, &user).await {
-        Ok(s) => in_scope(&s, &c),
-        Err(_) => false,
-    };
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -441,7 +459,8 @@ async fn detail_view(
             deadline: local(state, c.deadline),
             filed: local(state, c.created_at),
             answered: c.answered_at.map(|t| local(state, t)).unwrap_or_default(),
-            can_answer: open && matches!(user.role, Role::Isv | Role::Department) && scope_ok,
+            // `visible` already limited an ISV or department to what concerns it.
+            can_answer: open && matches!(user.role, Role::Isv | Role::Department),
             can_resolve: answered && user.role == Role::Citizen && c.citizen_id == user.id,
             answer_draft,
             flash_key,
@@ -562,9 +581,6 @@ async fn resolve_submit(
         Err(e) => refusal(&page, e),
     }
 }
-
-#[derive(Deserialize)]
-struct EmptyForm {}
 
 async fn reopen_submit(
     State(state): State<AppState>,

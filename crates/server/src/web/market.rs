@@ -65,7 +65,7 @@ fn urlencode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn login_redirect(next: &str) -> Response {
+pub(crate) fn login_redirect(next: &str) -> Response {
     Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
 }
 

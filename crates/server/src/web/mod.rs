@@ -367,13 +367,22 @@ async fn stylesheet(headers: HeaderMap) -> Response {
 
 /// 404 for pages: HTML for people; the API gets JSON from its own fallback.
 pub async fn not_found(page: Page) -> Response {
+    missing(&page)
+}
+
+/// The 404 page.
+pub(crate) fn missing(page: &Page) -> Response {
     message_page(
-        &page,
+        page,
         StatusCode::NOT_FOUND,
         "notfound.title",
         "notfound.body",
     )
 }
+
+/// A posted form with nothing but its CSRF token.
+#[derive(Deserialize)]
+pub(crate) struct EmptyForm {}
 
 #[cfg(test)]
 mod tests {
