@@ -212,6 +212,15 @@ async fn an_unsatisfied_citizen_reopens_and_the_department_answers_again() {
     let (status, again) = app.post_json(&reopen, &json!({}), Some(&citizen)).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["status"], "open");
+    assert_eq!(
+        notification_kinds(&app, &dept).await,
+        ["complaint.reopened", "complaint.filed"],
+        "the department hears that the complaint is back, newest first"
+    );
+    assert_eq!(
+        notification_kinds(&app, &citizen).await,
+        ["complaint.answered"]
+    );
     let (status, second) = app
         .post_json(&answer, &json!({"answer": "已上架大字版应用"}), Some(&dept))
         .await;

@@ -206,30 +206,19 @@ pub async fn file(
         Some(a) => format!("应用 {a}"),
         None => format!("服务 {}", order.id),
     };
-    // Those who answer hear of it at once, with the deadline.
-    let due = saved
-        .deadline
-        .with_timezone(&state.config.timezone)
-        .format("%Y-%m-%d %H:%M");
     let subject = isv.as_ref().map_or(order.title.as_str(), |(_, name)| name);
-    let mut recipients = vec![store::notifications::Recipient::Org(
-        order.department_org_id,
-    )];
-    if let Some((isv_org, _)) = &isv {
-        recipients.push(store::notifications::Recipient::Org(*isv_org));
-    }
-    for to in recipients {
-        store::notifications::notify(
-            &txn,
-            to,
-            "complaint.filed",
-            format!(
-                "收到关于《{subject}》的投诉，请在 {due} 前答复。 / A complaint about \"{subject}\" was filed; answer it by {due}."
-            ),
-            Some(format!("/complaints/{}", saved.id)),
-        )
-        .await?;
-    }
+    tell_answerers(
+        state,
+        &txn,
+        &saved,
+        Answerers {
+            department_org: order.department_org_id,
+            isv_org: isv.as_ref().map(|(org, _)| *org),
+            subject,
+        },
+        "complaint.filed",
+    )
+    .await?;
     audit(
         &txn,
         citizen,
@@ -241,6 +230,54 @@ pub async fn file(
     .await?;
     txn.commit().await.map_err(ApiError::from)?;
     Ok(ComplaintView::of(saved, now))
+}
+
+/// Who answers a complaint: the order's department and, for an app, its ISV
+/// (by organisation, so whoever of them is on duty sees it); `subject` names
+/// the app or the service.
+struct Answerers<'a> {
+    department_org: i64,
+    isv_org: Option<i64>,
+    subject: &'a str,
+}
+
+/// Tells those who answer about a complaint that waits for them (filed, or
+/// reopened by its citizen), with its deadline.
+async fn tell_answerers(
+    state: &AppState,
+    txn: &impl sea_orm::ConnectionTrait,
+    saved: &complaints::Model,
+    to: Answerers<'_>,
+    kind: &str,
+) -> ApiResult<()> {
+    let due = saved
+        .deadline
+        .with_timezone(&state.config.timezone)
+        .format("%Y-%m-%d %H:%M");
+    let subject = to.subject;
+    let message = if kind == "complaint.reopened" {
+        format!(
+            "关于《{subject}》的投诉未获解决，已重新打开，请在 {due} 前再次答复。 / A complaint about \"{subject}\" was reopened as not resolved; answer it again by {due}."
+        )
+    } else {
+        format!(
+            "收到关于《{subject}》的投诉，请在 {due} 前答复。 / A complaint about \"{subject}\" was filed; answer it by {due}."
+        )
+    };
+    let recipients = std::iter::once(to.department_org)
+        .chain(to.isv_org)
+        .map(store::notifications::Recipient::Org);
+    for recipient in recipients {
+        store::notifications::notify(
+            txn,
+            recipient,
+            kind,
+            message.clone(),
+            Some(format!("/complaints/{}", saved.id)),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The apps and orders a user answers complaints for: an ISV's apps, a
@@ -573,6 +610,30 @@ pub async fn reopen(
                 "只能重新打开已答复的投诉 / only an answered complaint can be reopened",
             )
         })?;
+    // Those who answered hear that it is back, with the new deadline.
+    let order = match saved.order_id {
+        Some(o) => orders::Entity::find_by_id(o).one(&txn).await?,
+        None => None,
+    }
+    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("complaint {} has no order", saved.id)))?;
+    let app = match saved.app_id {
+        Some(a) => apps::Entity::find_by_id(a).one(&txn).await?,
+        None => None,
+    };
+    tell_answerers(
+        state,
+        &txn,
+        &saved,
+        Answerers {
+            department_org: order.department_org_id,
+            isv_org: app.as_ref().map(|a| a.isv_org_id),
+            subject: app
+                .as_ref()
+                .map_or(order.title.as_str(), |a| a.name.as_str()),
+        },
+        "complaint.reopened",
+    )
+    .await?;
     audit(
         &txn,
         user,
