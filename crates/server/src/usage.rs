@@ -121,6 +121,7 @@ impl UsageRecorder {
 }
 
 async fn writer(db: store::Db, mut rx: mpsc::Receiver<(UsageEvent, Reply)>) {
+    let mut writer = store::usage::Writer::new(db);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // recv() returns None only when every sender is gone and the queue is
     // empty: that is the drain on shutdown.
@@ -132,7 +133,7 @@ async fn writer(db: store::Db, mut rx: mpsc::Receiver<(UsageEvent, Reply)>) {
                 Err(_) => break,
             }
         }
-        write_batch(&db, &mut batch).await;
+        write_batch(&mut writer, &mut batch).await;
     }
     tracing::debug!("usage writer drained and stopped");
 }
@@ -147,9 +148,9 @@ async fn write_one(db: &store::Db, event: UsageEvent) -> Result<Recorded, store:
         .ok_or(store::StoreError::NotFound)
 }
 
-async fn write_batch(db: &store::Db, batch: &mut Vec<(UsageEvent, Reply)>) {
+async fn write_batch(writer: &mut store::usage::Writer, batch: &mut Vec<(UsageEvent, Reply)>) {
     let (events, replies): (Vec<UsageEvent>, Vec<Reply>) = batch.drain(..).unzip();
-    match store::usage::write_batch(db, &events).await {
+    match writer.write(&events).await {
         Ok(ids) => {
             for (reply, id) in replies.into_iter().zip(ids) {
                 let _ = reply.send(Ok(id));
@@ -160,7 +161,10 @@ async fn write_batch(db: &store::Db, batch: &mut Vec<(UsageEvent, Reply)>) {
             // by one, each answering for itself.
             tracing::warn!(error = %e, size = events.len(), "usage batch failed; writing singly");
             for (event, reply) in events.into_iter().zip(replies) {
-                let _ = reply.send(write_one(db, event).await);
+                let answer = writer.write(std::slice::from_ref(&event)).await;
+                let _ = reply.send(
+                    answer.and_then(|a| a.into_iter().next().ok_or(store::StoreError::NotFound)),
+                );
             }
         }
     }

@@ -36,6 +36,7 @@ use sea_orm::{
 
 pub mod apps;
 pub mod audit;
+mod checkpoint;
 pub mod complaints;
 pub mod datasets;
 pub mod entity;
@@ -71,21 +72,29 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pass `db.conn()` to the query functions; use
 /// [`sea_orm::TransactionTrait::begin`] on it for a transaction.
 #[derive(Clone, Debug)]
-pub struct Db(DatabaseConnection);
+pub struct Db {
+    conn: DatabaseConnection,
+    /// A SQLite file's background checkpoint runs while this lives.
+    _checkpoint: Option<std::sync::Arc<checkpoint::Alive>>,
+}
 
 impl Db {
-    /// Wraps an existing sea-orm connection (no pragmas are applied).
+    /// Wraps an existing sea-orm connection (no pragmas are applied, no
+    /// background checkpoint runs).
     pub fn from_connection(conn: DatabaseConnection) -> Self {
-        Db(conn)
+        Db {
+            conn,
+            _checkpoint: None,
+        }
     }
 
     /// The pooled connection, for the query functions and for `begin()`.
     pub fn conn(&self) -> &DatabaseConnection {
-        &self.0
+        &self.conn
     }
 
     pub fn backend(&self) -> DbBackend {
-        self.0.get_database_backend()
+        self.conn.get_database_backend()
     }
 
     /// Begins a transaction that is going to write.
@@ -98,7 +107,7 @@ impl Db {
     /// On PostgreSQL it is an ordinary `BEGIN`.
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
         Ok(self
-            .0
+            .conn
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
@@ -108,18 +117,18 @@ impl Db {
 
     /// Checks the database answers (for health checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        Ok(self.0.ping().await?)
+        Ok(self.conn.ping().await?)
     }
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(self) -> Result<(), StoreError> {
-        Ok(self.0.close().await?)
+        Ok(self.conn.close().await?)
     }
 }
 
 impl AsRef<DatabaseConnection> for Db {
     fn as_ref(&self) -> &DatabaseConnection {
-        &self.0
+        &self.conn
     }
 }
 
@@ -132,29 +141,49 @@ impl AsRef<DatabaseConnection> for Db {
 pub async fn connect(url: &str) -> Result<Db, StoreError> {
     let mut opts = ConnectOptions::new(url);
     opts.sqlx_logging(false);
-    if url.starts_with("sqlite:") {
-        // Each connection to an in-memory database is a separate database,
-        // so those get exactly one.
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        opts.max_connections(if in_memory { 1 } else { SQLITE_POOL_SIZE });
-        // The pool pings a connection before handing it out, by default: a
-        // guard against network connections gone stale. A SQLite connection
-        // is a local file and a thread, and the ping is one more round trip
-        // to that thread before every query.
-        opts.test_before_acquire(false);
-        opts.map_sqlx_sqlite_opts(|o| {
-            o.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                // Statement journals (a multi-row insert inside a transaction,
-                // such as a usage batch, keeps one) otherwise spill to a temp
-                // file past 64 KiB: a file opened, written and deleted per batch.
-                .pragma("temp_store", "memory")
-        });
+    if !url.starts_with("sqlite:") {
+        return Ok(Db::from_connection(Database::connect(opts).await?));
     }
-    Ok(Db(Database::connect(opts).await?))
+    // Each connection to an in-memory database is a separate database,
+    // so those get exactly one.
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    opts.max_connections(if in_memory { 1 } else { SQLITE_POOL_SIZE });
+    // The pool pings a connection before handing it out, by default: a
+    // guard against network connections gone stale. A SQLite connection
+    // is a local file and a thread, and the ping is one more round trip
+    // to that thread before every query.
+    opts.test_before_acquire(false);
+    opts.map_sqlx_sqlite_opts(|o| {
+        o.create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            // Statement journals (a multi-row insert inside a transaction,
+            // such as a usage batch, keeps one) otherwise spill to a temp
+            // file past 64 KiB: a file opened, written and deleted per batch.
+            .pragma("temp_store", "memory")
+            // See `checkpoint`: the background checkpoint does this work.
+            .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES.to_string())
+    });
+    let pool = Database::connect(opts).await?;
+    if in_memory {
+        return Ok(Db::from_connection(pool));
+    }
+    let file = <sea_orm::sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
+        .map_err(sqlx_error)?
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    let alive = checkpoint::start(file).await.map_err(sqlx_error)?;
+    Ok(Db {
+        conn: pool,
+        _checkpoint: Some(alive),
+    })
+}
+
+fn sqlx_error(e: sea_orm::sqlx::Error) -> StoreError {
+    StoreError::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+        std::sync::Arc::new(e),
+    )))
 }
 
 /// Applies every pending migration of the `migration` crate.

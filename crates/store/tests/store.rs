@@ -98,6 +98,66 @@ async fn connect_creates_a_missing_sqlite_file() {
     assert_eq!(fk.try_get_by_index::<i32>(0).unwrap(), 1);
 }
 
+/// SQLite's own checkpoint would run inside a writer's commit once the WAL
+/// passes 1,000 pages; here the pool's connections leave it to a background
+/// checkpoint until 10,000, and that one copies the WAL back into the
+/// database file soon after the writes, and stops with the last handle.
+#[tokio::test]
+async fn sqlite_checkpoints_in_the_background_and_stops_with_the_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.db");
+    let wal = dir.path().join("wal.db-wal");
+    let db = store::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    let conn = db.conn();
+    let pragma = |sql: &'static str| {
+        conn.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            sql,
+        ))
+    };
+    let mark = pragma("PRAGMA wal_autocheckpoint").await.unwrap().unwrap();
+    assert_eq!(mark.try_get_by_index::<i32>(0).unwrap(), 10_000);
+
+    conn.execute_unprepared("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB NOT NULL)")
+        .await
+        .unwrap();
+    // About 2,000 pages in 40 commits, none of which crosses the backstop.
+    for _ in 0..40 {
+        conn.execute_unprepared(
+            "INSERT INTO blobs (b) WITH RECURSIVE n(i) AS \
+             (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) \
+             SELECT randomblob(3500) FROM n",
+        )
+        .await
+        .unwrap();
+    }
+    let written = 40 * 50 * 3500;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::metadata(&path).unwrap().len() < written {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rows never reached the database file: {} bytes",
+            std::fs::metadata(&path).unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The checkpoint's connection is the last to close once the pool is
+    // gone, and the last connection removes the WAL file.
+    assert!(wal.exists());
+    db.close().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while wal.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background checkpoint kept its connection open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn created_user_is_found_by_email_and_id_with_its_role() {
     let test_db = TestDb::new().await;

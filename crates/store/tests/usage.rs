@@ -191,13 +191,17 @@ fn with_queries(invocation: NewInvocation, keys: &[&str]) -> UsageEvent {
     }
 }
 
-/// The two ways a batch is written: inside a caller's transaction, or by
-/// `write_batch` in one of its own (on SQLite by another code path).
+/// The ways a batch is written: inside a caller's transaction, by
+/// `write_batch` in one of its own (on SQLite by another code path), or by a
+/// `Writer` on its own connection.
 #[derive(Clone, Copy, Debug)]
 enum Path {
     CallersTransaction,
     OwnTransaction,
+    Writer,
 }
+
+const PATHS: [Path; 3] = [Path::CallersTransaction, Path::OwnTransaction, Path::Writer];
 
 async fn write(test_db: &TestDb, path: Path, batch: &[UsageEvent]) -> Vec<Recorded> {
     match path {
@@ -208,12 +212,16 @@ async fn write(test_db: &TestDb, path: Path, batch: &[UsageEvent]) -> Vec<Record
             answers
         }
         Path::OwnTransaction => usage::write_batch(test_db.db(), batch).await.unwrap(),
+        Path::Writer => usage::Writer::new(test_db.db().clone())
+            .write(batch)
+            .await
+            .unwrap(),
     }
 }
 
 #[tokio::test]
 async fn a_batch_answers_each_event_in_order_and_keeps_its_queries() {
-    for path in [Path::CallersTransaction, Path::OwnTransaction] {
+    for path in PATHS {
         batch_answers_in_order(path).await;
     }
 }
@@ -293,7 +301,7 @@ async fn batch_answers_in_order(path: Path) {
 
 #[tokio::test]
 async fn a_batch_larger_than_one_statement_is_written_whole() {
-    for path in [Path::CallersTransaction, Path::OwnTransaction] {
+    for path in PATHS {
         large_batch_written_whole(path).await;
     }
 }
@@ -333,7 +341,20 @@ async fn large_batch_written_whole(path: Path) {
 
 #[tokio::test]
 async fn a_failed_batch_in_its_own_transaction_writes_nothing_and_leaves_no_lock() {
+    for path in [Path::OwnTransaction, Path::Writer] {
+        failed_batch_writes_nothing(path).await;
+    }
+}
+
+async fn failed_batch_writes_nothing(path: Path) {
     let test_db = TestDb::new().await;
+    // The writer path keeps one writer throughout: after the failure it
+    // must go on writing on its connection (or a fresh one).
+    let mut writer = usage::Writer::new(test_db.db().clone());
+    let mut write = async |batch: &[UsageEvent]| match path {
+        Path::Writer => writer.write(batch).await,
+        _ => usage::write_batch(test_db.db(), batch).await,
+    };
     let f = fixture(&test_db).await;
     let conn = test_db.db().conn();
     // The invalid event comes after a good one with queries, and in a
@@ -351,10 +372,10 @@ async fn a_failed_batch_in_its_own_transaction_writes_nothing_and_leaves_no_lock
         bad.app_id = f.app_id + 1_000;
     }
     batch.push(with_queries(bad, &["y"]));
-    let err = usage::write_batch(test_db.db(), &batch).await;
+    let err = write(&batch).await;
     assert!(
         err.is_err(),
-        "an event the database refuses must fail its batch"
+        "{path:?}: an event the database refuses must fail its batch"
     );
     assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 0);
     assert_eq!(
@@ -374,7 +395,7 @@ async fn a_failed_batch_in_its_own_transaction_writes_nothing_and_leaves_no_lock
             event(&f, Some(&format!("after-{i}")), true),
             &["z"],
         )];
-        let answers = usage::write_batch(test_db.db(), &good).await.unwrap();
+        let answers = write(&good).await.unwrap();
         assert!(matches!(answers[0], Recorded::New(_)));
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
@@ -390,6 +411,47 @@ async fn a_failed_batch_in_its_own_transaction_writes_nothing_and_leaves_no_lock
             .await
             .unwrap(),
         20
+    );
+}
+
+#[tokio::test]
+async fn a_writer_dropped_mid_batch_leaves_no_lock_and_writes_on() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+    let mut writer = usage::Writer::new(test_db.db().clone());
+    let warm = [with_queries(event(&f, Some("warm"), true), &["a"])];
+    writer.write(&warm).await.unwrap();
+
+    // Polled once and dropped: the batch's first statement is on its way
+    // when its future goes.
+    let batch: Vec<UsageEvent> = (0..2_000)
+        .map(|i| with_queries(event(&f, Some(&format!("cut-{i}")), true), &["x"]))
+        .collect();
+    let cut = tokio::time::timeout(std::time::Duration::ZERO, writer.write(&batch)).await;
+    assert!(
+        cut.is_err(),
+        "the batch should still be running when dropped"
+    );
+
+    // Whatever it got to, nothing holds the write lock and the writer goes on.
+    let started = std::time::Instant::now();
+    let txn = test_db.db().begin_write().await.unwrap();
+    usage::record(&txn, event(&f, Some("pool"), true))
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    let answers = writer
+        .write(&[with_queries(event(&f, Some("after"), true), &["z"])])
+        .await
+        .unwrap();
+    assert!(matches!(answers[0], Recorded::New(_)));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The cut batch was written whole or not at all.
+    let cut_rows = invocations::Entity::find().count(conn).await.unwrap() - 3;
+    assert!(
+        cut_rows == 0 || cut_rows == 2_000,
+        "{cut_rows} rows of the cut batch"
     );
 }
 
