@@ -35,6 +35,16 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// instead of touching the host's stack.
 const MAX_WASM_STACK: usize = 512 << 10;
 
+/// How much of a pooled linear memory is reset in place (`memset`) rather
+/// than given back to the kernel when its run ends: a typical app's heap
+/// and stack, a few pages of a few MiB. The pool holds twice the run
+/// concurrency of slots, so this bounds the memory kept resident between
+/// runs to `2 × max_concurrent_runs × 4 MiB`.
+const KEEP_RESIDENT_BYTES: usize = 4 << 20;
+
+/// The same for tables (function tables: a few KiB).
+const KEEP_RESIDENT_TABLE_BYTES: usize = 64 << 10;
+
 /// Compiled modules kept in memory. A compiled C app is a few hundred KiB; 256 of them stay
 /// well under a gigabyte even for larger apps, and a worker rarely serves more live versions.
 const DEFAULT_CACHED_MODULES: usize = 256;
@@ -368,6 +378,17 @@ impl Sandbox {
         pool.max_tables_per_module(4);
         pool.table_elements(host::MAX_TABLE_ELEMENTS);
         pool.max_memory_size(usize::try_from(config.caps.memory_bytes).unwrap_or(usize::MAX));
+        // A returned slot is reset for the next run. By default with
+        // `madvise(DONTNEED)`, which on a multi-threaded host means a TLB
+        // shootdown across every core, and the next run then faults each
+        // page back in: together a third of the run threads' time in
+        // `bench invoke`. Instead the pages the run touched (found with
+        // PAGEMAP_SCAN where the kernel has it, Linux 6.7+) are reset with
+        // `memset`, up to this much of each memory; only beyond it is
+        // anything given back to the kernel.
+        pool.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
+        pool.table_keep_resident(KEEP_RESIDENT_TABLE_BYTES);
+        pool.pagemap_scan(wasmtime::Enabled::Auto);
         wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
 
         if let Some(dir) = &config.cache_dir {

@@ -138,6 +138,41 @@ fn a_memory_bomb_hits_the_memory_limit_and_never_exceeds_it() {
     assert_eq!(first.peak_memory_bytes, second.peak_memory_bytes);
 }
 
+/// A pooled memory slot is reset between runs, in place (`memset`) up to a
+/// few MiB and by the kernel beyond: no run reads what an earlier one left,
+/// in its data segment, the rest of its initial memory, or memory it grew
+/// below or past the part reset in place.
+#[test]
+fn a_run_never_sees_what_an_earlier_run_left_in_memory() {
+    // One run at a time, so every run after the first takes a used slot.
+    let sandbox = Sandbox::new(SandboxConfig {
+        max_concurrent_runs: 1,
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox");
+    // 82 pages (5.1 MiB): the last address checked lies past the 4 MiB
+    // reset in place. Each check traps if the byte is not as new.
+    let wasm = command(
+        "",
+        r#"
+        (if (i32.eq (memory.grow (i32.const 80)) (i32.const -1)) (then unreachable))
+        (if (i32.ne (i32.load8_u (i32.const 1024)) (i32.const 123)) (then unreachable))
+        (if (i32.ne (i32.load (i32.const 70000)) (i32.const 0)) (then unreachable))
+        (if (i32.ne (i32.load (i32.const 1000000)) (i32.const 0)) (then unreachable))
+        (if (i32.ne (i32.load (i32.const 5000000)) (i32.const 0)) (then unreachable))
+        (call $print)
+        (i32.store8 (i32.const 1024) (i32.const 65))
+        (i32.store (i32.const 70000) (i32.const -1))
+        (i32.store (i32.const 1000000) (i32.const -1))
+        (i32.store (i32.const 5000000) (i32.const -1))"#,
+    );
+    for n in 0..6 {
+        let outcome = run(&sandbox, &wasm, &tight());
+        assert_eq!(outcome.verdict, Verdict::Accepted, "run {n}: {outcome:#?}");
+        assert_eq!(outcome.stdout, "{}", "run {n}");
+    }
+}
+
 #[test]
 fn a_module_declaring_more_memory_than_allowed_is_rejected() {
     let sandbox = sandbox();
