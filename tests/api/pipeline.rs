@@ -186,6 +186,44 @@ async fn an_upload_is_tested_reported_and_published_and_the_isv_sees_hidden_case
     assert_eq!(version(&app, &isv, v2).await["status"], "withdrawn");
 }
 
+/// An idle worker polls the queue rarely; an upload to the same server
+/// wakes it, so testing starts at once instead of at the next poll.
+#[tokio::test]
+async fn an_upload_wakes_an_idle_worker_at_once() {
+    let app = spawn_app().await;
+    let dept = app.staff(Role::Department, "dept@example.cn").await;
+    let isv = app.staff(Role::Isv, "isv@example.cn").await;
+    let order = open_si_order(&app, &dept).await;
+    let sleepy = WorkerConfig {
+        idle_poll: Duration::from_secs(600),
+        ..fast()
+    };
+    let worker = tokio::spawn(server::pipeline::run_worker_forever(
+        app.state.clone(),
+        "sleepy-worker".into(),
+        sleepy,
+    ));
+    // Long enough for its first poll to find the queue empty.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let (status, up) = upload(&app, &isv, order, "社保查询", wasm("si_lookup")).await;
+    assert_eq!(status, 201, "{up}");
+    let vid = up["version"]["id"].as_i64().expect("id");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = version(&app, &isv, vid).await;
+        if v["status"] == "passed" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle worker did not take the upload's run: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.abort();
+}
+
 #[tokio::test]
 async fn a_buggy_app_fails_and_cannot_be_published() {
     let app = spawn_app().await;

@@ -30,6 +30,8 @@ pub struct AppState {
     pub versions: crate::appdata::VersionCache,
     /// Listed apps' availability, so invocations skip that query under load.
     pub availability: crate::appdata::AvailabilityCache,
+    /// Wakes this process's test workers when a request queues a run.
+    pub jobs: crate::pipeline::JobSignal,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             rate_limits: crate::ratelimit::RateLimits::from_config(&config),
             versions: crate::appdata::VersionCache::default(),
             availability: crate::appdata::AvailabilityCache::default(),
+            jobs: crate::pipeline::JobSignal::default(),
             search,
             db,
             config: Arc::new(config),

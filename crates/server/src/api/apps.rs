@@ -481,6 +481,9 @@ pub async fn upload_version(
     )
     .await?;
     txn.commit().await?;
+    if status == VersionStatus::Queued {
+        state.jobs.queued();
+    }
     Ok((app, version))
 }
 

@@ -1028,6 +1028,9 @@ pub async fn put_suite(
     )
     .await?;
     txn.commit().await?;
+    if regression_runs > 0 {
+        state.jobs.queued();
+    }
     Ok(SuitePut {
         order_id: id,
         cases: total,
