@@ -12,16 +12,21 @@ use super::market::{app_with_version, order};
 
 const SI_LOOKUP: &[u8] = include_bytes!("../../sandbox/guest/wasm/si_lookup.wasm");
 
-/// The kinds of the notifications `token`'s user sees, newest first.
-async fn notification_kinds(app: &TestApp, token: &str) -> Vec<String> {
-    let (status, list) = app.get_json("/api/v1/notifications", Some(token)).await;
+/// The string `field` of each item a list endpoint gives `token`'s user.
+async fn listed(app: &TestApp, path: &str, token: &str, field: &str) -> Vec<String> {
+    let (status, list) = app.get_json(path, Some(token)).await;
     assert_eq!(status, 200, "{list}");
     list["items"]
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|n| n["kind"].as_str().map(str::to_owned))
+        .filter_map(|n| n[field].as_str().map(str::to_owned))
         .collect()
+}
+
+/// The kinds of the notifications `token`'s user sees, newest first.
+async fn notification_kinds(app: &TestApp, token: &str) -> Vec<String> {
+    listed(app, "/api/v1/notifications", token, "kind").await
 }
 
 async fn count(app: &TestApp) -> u64 {
@@ -32,16 +37,9 @@ async fn count(app: &TestApp) -> u64 {
 }
 
 async fn audit_actions(app: &TestApp, sup: &str) -> Vec<String> {
-    let (status, list) = app.get_json("/api/v1/audit?limit=200", Some(sup)).await;
-    assert_eq!(status, 200, "{list}");
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .filter(|a| a.starts_with("complaint."))
-        .map(str::to_owned)
-        .collect()
+    let mut actions = listed(app, "/api/v1/audit?limit=200", sup, "action").await;
+    actions.retain(|a| a.starts_with("complaint."));
+    actions
 }
 
 /// A department user who owns `order_id`.

@@ -141,8 +141,12 @@ async fn writer(db: store::Db, mut rx: mpsc::Receiver<(UsageEvent, Reply)>) {
 /// One event in its own transaction (the invocation and its queries
 /// together or not at all).
 async fn write_one(db: &store::Db, event: UsageEvent) -> Result<Recorded, store::StoreError> {
-    store::usage::write_batch(db, std::slice::from_ref(&event))
-        .await?
+    only(store::usage::write_batch(db, std::slice::from_ref(&event)).await)
+}
+
+/// The answer of a batch of one.
+fn only(answers: Result<Vec<Recorded>, store::StoreError>) -> Result<Recorded, store::StoreError> {
+    answers?
         .into_iter()
         .next()
         .ok_or(store::StoreError::NotFound)
@@ -161,10 +165,7 @@ async fn write_batch(writer: &mut store::usage::Writer, batch: &mut Vec<(UsageEv
             // by one, each answering for itself.
             tracing::warn!(error = %e, size = events.len(), "usage batch failed; writing singly");
             for (event, reply) in events.into_iter().zip(replies) {
-                let answer = writer.write(std::slice::from_ref(&event)).await;
-                let _ = reply.send(
-                    answer.and_then(|a| a.into_iter().next().ok_or(store::StoreError::NotFound)),
-                );
+                let _ = reply.send(only(writer.write(std::slice::from_ref(&event)).await));
             }
         }
     }

@@ -19,7 +19,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::sqlx::{self, ConnectOptions, Connection};
 
 /// How often the background checkpoint runs. At a few thousand usage
@@ -36,14 +36,11 @@ pub(crate) const BACKSTOP_PAGES: u32 = 10_000;
 #[derive(Debug)]
 pub(crate) struct Alive;
 
-/// Starts the background checkpoint for the database at `options` (a file
-/// database in WAL mode). Returns the token whose drop stops it.
-pub(crate) async fn start(options: SqliteConnectOptions) -> Result<Arc<Alive>, sqlx::Error> {
-    let conn = options
-        .journal_mode(SqliteJournalMode::Wal)
-        .disable_statement_logging()
-        .connect()
-        .await?;
+/// Starts the background checkpoint on a connection of its own, opened with
+/// `options` (a file database in WAL mode). Returns the token whose drop
+/// stops it.
+pub(crate) async fn start(options: &SqliteConnectOptions) -> Result<Arc<Alive>, sqlx::Error> {
+    let conn = options.connect().await?;
     let alive = Arc::new(Alive);
     tokio::spawn(run(conn, Arc::downgrade(&alive)));
     Ok(alive)
@@ -58,29 +55,22 @@ async fn run(mut conn: sqlx::SqliteConnection, alive: Weak<Alive>) {
         if alive.strong_count() == 0 {
             break;
         }
-        match checkpoint(&mut conn).await {
-            Ok(_) if failing => {
-                failing = false;
-                tracing::info!("WAL checkpoints work again");
-            }
-            Ok(_) => {}
-            // Reported once per outage: the backstop keeps the WAL bounded
-            // meanwhile, and a tick's log line would flood.
+        // Passive: copies back what no reader still needs, takes no lock a
+        // writer waits for.
+        let result = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut conn)
+            .await;
+        // Reported once per outage: the backstop keeps the WAL bounded
+        // meanwhile, and a line per tick would flood the log.
+        match &result {
+            Ok(_) if failing => tracing::info!("WAL checkpoints work again"),
             Err(e) if !failing => {
-                failing = true;
                 tracing::warn!(error = %e, "WAL checkpoint failed; writers checkpoint instead");
             }
-            Err(_) => {}
+            _ => {}
         }
+        failing = result.is_err();
     }
     // The last connection to close checkpoints what is left and removes the WAL.
     let _ = conn.close().await;
-}
-
-/// One passive checkpoint: copies back what no reader still needs.
-async fn checkpoint(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }

@@ -21,6 +21,16 @@ pub enum StoreError {
     Db(#[from] DbErr),
 }
 
+/// Errors of the raw sqlx statements (the SQLite usage writer, the
+/// background checkpoint), as sea-orm would report them.
+impl From<sea_orm::sqlx::Error> for StoreError {
+    fn from(e: sea_orm::sqlx::Error) -> StoreError {
+        StoreError::Db(DbErr::Exec(sea_orm::RuntimeErr::SqlxError(
+            std::sync::Arc::new(e),
+        )))
+    }
+}
+
 impl StoreError {
     /// Maps a unique-constraint violation to `Conflict`, naming the rule by
     /// the first `(needle, what)` whose needle occurs in the database's

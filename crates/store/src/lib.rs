@@ -170,20 +170,13 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
     if in_memory {
         return Ok(Db::from_connection(pool));
     }
-    let file = <sea_orm::sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
-        .map_err(sqlx_error)?
-        .busy_timeout(SQLITE_BUSY_TIMEOUT);
-    let alive = checkpoint::start(file).await.map_err(sqlx_error)?;
+    // With the pool's own options: the same file, WAL, busy timeout.
+    let options = pool.get_sqlite_connection_pool().connect_options();
+    let alive = checkpoint::start(&options).await?;
     Ok(Db {
         conn: pool,
         _checkpoint: Some(alive),
     })
-}
-
-fn sqlx_error(e: sea_orm::sqlx::Error) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
-        std::sync::Arc::new(e),
-    )))
 }
 
 /// Applies every pending migration of the `migration` crate.

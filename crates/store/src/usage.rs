@@ -336,30 +336,27 @@ pub async fn write_batch(
         txn.commit().await?;
         return Ok(answers);
     }
-    let conn = db
-        .conn()
-        .get_sqlite_connection_pool()
-        .acquire()
-        .await
-        .map_err(sqlx_err)?;
+    let conn = db.conn().get_sqlite_connection_pool().acquire().await?;
     let mut pinned = Pinned { conn, open: true };
-    match write_pinned(&mut pinned.conn, events).await {
-        Ok(answers) => {
-            pinned.open = false;
-            Ok(answers)
-        }
+    let (answers, clean) = write_or_roll_back(&mut pinned.conn, events).await;
+    pinned.open = !clean;
+    answers
+}
+
+/// Writes a batch on `conn` in a transaction of its own, rolling it back if
+/// a statement fails. The flag says whether `conn` is outside any
+/// transaction afterwards, fit to use again: if the rollback fails too
+/// (or the failure came before `BEGIN`, a rare path that then retires a
+/// healthy connection), it is not.
+async fn write_or_roll_back(
+    conn: &mut sqlx::SqliteConnection,
+    events: &[UsageEvent],
+) -> (Result<Vec<Recorded>, StoreError>, bool) {
+    match write_pinned(conn, events).await {
+        Ok(answers) => (Ok(answers), true),
         Err(e) => {
-            // A statement failed inside the transaction (or before it
-            // began, when the rollback fails harmlessly and the guard
-            // retires a healthy connection: a rare path).
-            if sqlx::query("ROLLBACK")
-                .execute(&mut *pinned.conn)
-                .await
-                .is_ok()
-            {
-                pinned.open = false;
-            }
-            Err(e)
+            let clean = sqlx::query("ROLLBACK").execute(&mut *conn).await.is_ok();
+            (Err(e), clean)
         }
     }
 }
@@ -397,31 +394,21 @@ impl Writer {
         // instead of staying for the next batch.
         let mut conn = match self.conn.take() {
             Some(conn) => conn,
+            // The pool may open another in its place.
             None => self
                 .db
                 .conn()
                 .get_sqlite_connection_pool()
                 .acquire()
-                .await
-                .map_err(sqlx_err)?
-                // The pool may open another in its place.
+                .await?
                 .detach(),
         };
-        match write_pinned(&mut conn, events).await {
-            Ok(answers) => {
-                self.conn = Some(conn);
-                Ok(answers)
-            }
-            Err(e) => {
-                // Left inside the transaction, the connection would hold
-                // the write lock: roll back, or else close it and start
-                // afresh next time.
-                if sqlx::query("ROLLBACK").execute(&mut conn).await.is_ok() {
-                    self.conn = Some(conn);
-                }
-                Err(e)
-            }
+        let (answers, clean) = write_or_roll_back(&mut conn, events).await;
+        // Otherwise it is closed here, and the next batch starts afresh.
+        if clean {
+            self.conn = Some(conn);
         }
+        answers
     }
 }
 
@@ -439,12 +426,6 @@ impl Drop for Pinned {
             self.conn.close_on_drop();
         }
     }
-}
-
-fn sqlx_err(e: sqlx::Error) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(
-        std::sync::Arc::new(e),
-    )))
 }
 
 fn sqlx_statement(
@@ -469,8 +450,7 @@ async fn write_pinned(
         begin = "";
         let rows = sqlx_statement(&sql, insert.values)
             .fetch_all(&mut *conn)
-            .await
-            .map_err(sqlx_err)?;
+            .await?;
         let mut assigned = assign_ids(chunk, rows.into_iter().map(QueryResult::from).collect())?;
         for (event, answer) in chunk.iter().zip(assigned.iter_mut()) {
             if let Assigned::Earlier(key) = answer {
@@ -480,12 +460,9 @@ async fn write_pinned(
                 .bind(event.invocation.citizen_id)
                 .bind(key.as_str())
                 .fetch_optional(&mut *conn)
-                .await
-                .map_err(sqlx_err)?
+                .await?
                 .ok_or(StoreError::NotFound)?;
-                *answer = Assigned::Done(Recorded::Duplicate(
-                    earlier.try_get::<i64, _>(0).map_err(sqlx_err)?,
-                ));
+                *answer = Assigned::Done(Recorded::Duplicate(earlier.try_get::<i64, _>(0)?));
             }
         }
         answers.extend(settled(assigned)?);
@@ -493,10 +470,7 @@ async fn write_pinned(
     let rows = query_rows(events, &answers);
     let mut chunks = rows.chunks(QUERY_CHUNK).peekable();
     if chunks.peek().is_none() {
-        sqlx::query("COMMIT")
-            .execute(&mut *conn)
-            .await
-            .map_err(sqlx_err)?;
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
     }
     while let Some(chunk) = chunks.next() {
         let insert =
@@ -508,8 +482,7 @@ async fn write_pinned(
         };
         sqlx_statement(&sql, insert.values)
             .execute(&mut *conn)
-            .await
-            .map_err(sqlx_err)?;
+            .await?;
     }
     Ok(answers)
 }

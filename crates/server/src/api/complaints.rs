@@ -159,8 +159,7 @@ pub async fn file(
     let body = optional_text("body", Some(req.body), MAX_COMPLAINT_CHARS)?
         .ok_or_else(|| ApiError::invalid_field("body", "请填写投诉内容 / describe the problem"))?;
     let conn = state.db.conn();
-    // The app's ISV, when the complaint is about an app, and its name.
-    let (app_id, order_id, isv) = match (req.app_id, req.order_id) {
+    let (app, order_id) = match (req.app_id, req.order_id) {
         (None, None) => {
             return Err(ApiError::invalid_field(
                 "app_id",
@@ -178,9 +177,10 @@ pub async fn file(
                     "该应用不属于此服务 / the app does not serve this order",
                 ));
             }
-            (Some(app.id), app.order_id, Some((app.isv_org_id, app.name)))
+            let order_id = app.order_id;
+            (Some(app), order_id)
         }
-        (None, Some(order_id)) => (None, order_id, None),
+        (None, Some(order_id)) => (None, order_id),
     };
     let order = orders::Entity::find_by_id(order_id)
         .one(conn)
@@ -194,7 +194,7 @@ pub async fn file(
         &txn,
         store::complaints::NewComplaint {
             citizen_id: citizen.id,
-            app_id,
+            app_id: app.as_ref().map(|a| a.id),
             order_id: Some(order.id),
             body,
             deadline: deadline_from(state, now),
@@ -202,23 +202,11 @@ pub async fn file(
         now,
     )
     .await?;
-    let about = match app_id {
-        Some(a) => format!("应用 {a}"),
+    let about = match &app {
+        Some(a) => format!("应用 {}", a.id),
         None => format!("服务 {}", order.id),
     };
-    let subject = isv.as_ref().map_or(order.title.as_str(), |(_, name)| name);
-    tell_answerers(
-        state,
-        &txn,
-        &saved,
-        Answerers {
-            department_org: order.department_org_id,
-            isv_org: isv.as_ref().map(|(org, _)| *org),
-            subject,
-        },
-        "complaint.filed",
-    )
-    .await?;
+    tell_answerers(state, &txn, &saved, &order, app.as_ref(), Waiting::Filed).await?;
     audit(
         &txn,
         citizen,
@@ -232,40 +220,46 @@ pub async fn file(
     Ok(ComplaintView::of(saved, now))
 }
 
-/// Who answers a complaint: the order's department and, for an app, its ISV
-/// (by organisation, so whoever of them is on duty sees it); `subject` names
-/// the app or the service.
-struct Answerers<'a> {
-    department_org: i64,
-    isv_org: Option<i64>,
-    subject: &'a str,
+/// Why a complaint waits for an answer.
+#[derive(Clone, Copy)]
+enum Waiting {
+    Filed,
+    /// Its citizen was not satisfied with the answer.
+    Reopened,
 }
 
-/// Tells those who answer about a complaint that waits for them (filed, or
-/// reopened by its citizen), with its deadline.
+/// Tells those who answer a complaint (the order's department and, for an
+/// app, its ISV; by organisation, so whoever of them is on duty sees it)
+/// that it waits for them, with its deadline.
 async fn tell_answerers(
     state: &AppState,
     txn: &impl sea_orm::ConnectionTrait,
     saved: &complaints::Model,
-    to: Answerers<'_>,
-    kind: &str,
+    order: &orders::Model,
+    app: Option<&apps::Model>,
+    why: Waiting,
 ) -> ApiResult<()> {
     let due = saved
         .deadline
         .with_timezone(&state.config.timezone)
         .format("%Y-%m-%d %H:%M");
-    let subject = to.subject;
-    let message = if kind == "complaint.reopened" {
-        format!(
-            "关于《{subject}》的投诉未获解决，已重新打开，请在 {due} 前再次答复。 / A complaint about \"{subject}\" was reopened as not resolved; answer it again by {due}."
-        )
-    } else {
-        format!(
-            "收到关于《{subject}》的投诉，请在 {due} 前答复。 / A complaint about \"{subject}\" was filed; answer it by {due}."
-        )
+    let subject = app.map_or(order.title.as_str(), |a| a.name.as_str());
+    let (kind, message) = match why {
+        Waiting::Filed => (
+            "complaint.filed",
+            format!(
+                "收到关于《{subject}》的投诉，请在 {due} 前答复。 / A complaint about \"{subject}\" was filed; answer it by {due}."
+            ),
+        ),
+        Waiting::Reopened => (
+            "complaint.reopened",
+            format!(
+                "关于《{subject}》的投诉未获解决，已重新打开，请在 {due} 前再次答复。 / A complaint about \"{subject}\" was reopened as not resolved; answer it again by {due}."
+            ),
+        ),
     };
-    let recipients = std::iter::once(to.department_org)
-        .chain(to.isv_org)
+    let recipients = std::iter::once(order.department_org_id)
+        .chain(app.map(|a| a.isv_org_id))
         .map(store::notifications::Recipient::Org);
     for recipient in recipients {
         store::notifications::notify(
@@ -620,20 +614,7 @@ pub async fn reopen(
         Some(a) => apps::Entity::find_by_id(a).one(&txn).await?,
         None => None,
     };
-    tell_answerers(
-        state,
-        &txn,
-        &saved,
-        Answerers {
-            department_org: order.department_org_id,
-            isv_org: app.as_ref().map(|a| a.isv_org_id),
-            subject: app
-                .as_ref()
-                .map_or(order.title.as_str(), |a| a.name.as_str()),
-        },
-        "complaint.reopened",
-    )
-    .await?;
+    tell_answerers(state, &txn, &saved, &order, app.as_ref(), Waiting::Reopened).await?;
     audit(
         &txn,
         user,

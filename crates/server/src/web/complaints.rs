@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use domain::{ComplaintStatus, Role};
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 use store::entity::{apps, complaints, orders};
 
@@ -120,19 +120,24 @@ async fn subject_names(
     let conn = state.db.conn();
     let app_ids: Vec<i64> = rows.iter().filter_map(|c| c.app_id).collect();
     let order_ids: Vec<i64> = rows.iter().filter_map(|c| c.order_id).collect();
+    // The names only: an order row also carries its contract.
     let apps = apps::Entity::find()
+        .select_only()
+        .columns([apps::Column::Id, apps::Column::Name])
         .filter(apps::Column::Id.is_in(app_ids))
+        .into_tuple::<(i64, String)>()
         .all(conn)
         .await?
         .into_iter()
-        .map(|a| (a.id, a.name))
         .collect();
     let orders = orders::Entity::find()
+        .select_only()
+        .columns([orders::Column::Id, orders::Column::Title])
         .filter(orders::Column::Id.is_in(order_ids))
+        .into_tuple::<(i64, String)>()
         .all(conn)
         .await?
         .into_iter()
-        .map(|o| (o.id, o.title))
         .collect();
     Ok((apps, orders))
 }
