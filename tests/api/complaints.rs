@@ -231,7 +231,7 @@ async fn bad_complaints_are_refused_and_nothing_is_written() {
     // Refusals count against the filing allowance too; this test is about
     // the refusals, not the limit.
     let app = spawn_app_with(|c| {
-        c.rating_rate = server::ratelimit::Rate {
+        c.rating_rate = service::ratelimit::Rate {
             per_minute: 1_000,
             burst: 100,
         }

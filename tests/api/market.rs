@@ -146,7 +146,7 @@ pub async fn app_with_version(
     .insert(conn)
     .await
     .unwrap();
-    server::api::market::index_app(&app.state, a.id).await;
+    service::search_index::index_app(&app.state, a.id).await;
     Listed {
         app_id: a.id,
         version_id: v.id,
@@ -276,7 +276,7 @@ async fn a_citizen_uses_an_app_and_a_retry_with_the_same_key_counts_once() {
     assert_eq!(rows[0].verdict, "accepted");
     assert_eq!(rows[0].version_id, a.version_id);
     assert!(rows[0].instructions > 0);
-    let period = server::api::market::current_period(app.state.config.timezone);
+    let period = service::market::current_period(app.state.config.timezone);
     assert_eq!(rows[0].period, period);
     // The data access log: the app looked up this citizen's record, once,
     // and the retry added no second entry.

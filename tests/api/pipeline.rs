@@ -7,7 +7,7 @@ use domain::Role;
 use e2e::{TestApp, spawn_app};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use server::pipeline::{WorkerConfig, run_one};
+use service::pipeline::{WorkerConfig, run_one};
 
 use crate::orders::{guest, open_si_order, put_raw, si_cases};
 
@@ -198,7 +198,7 @@ async fn an_upload_wakes_an_idle_worker_at_once() {
         idle_poll: Duration::from_secs(600),
         ..fast()
     };
-    let worker = tokio::spawn(server::pipeline::run_worker_forever(
+    let worker = tokio::spawn(service::pipeline::run_worker_forever(
         app.state.clone(),
         "sleepy-worker".into(),
         sleepy,
@@ -468,7 +468,7 @@ async fn the_progress_endpoint_reports_the_run_for_polling() {
     assert_eq!(p["run"]["status"], "queued");
     assert_eq!(p["run"]["total_cases"], 10);
     // Workers spawned as `serve` spawns them pick it up.
-    let handles = server::pipeline::spawn_workers(app.state.clone(), 2);
+    let handles = service::pipeline::spawn_workers(app.state.clone(), 2);
     let mut last = Value::Null;
     // Generous: the test suite runs many servers at once on two cores.
     for _ in 0..600 {

@@ -817,7 +817,7 @@ async fn a_payout_killed_mid_transfer_resumes_and_pays_every_line_exactly_once()
     let worker = tokio::spawn({
         let db = db.clone();
         let actor = actor.clone();
-        async move { server::settlement::pay_run(&db, &provider, id, &actor, |_, _| {}).await }
+        async move { service::settlement::pay_run(&db, &provider, id, &actor, |_, _| {}).await }
     });
     for _ in 0..200 {
         if fake.transfers().len() == 2 {
@@ -844,7 +844,7 @@ async fn a_payout_killed_mid_transfer_resumes_and_pays_every_line_exactly_once()
 
     // Restart.
     let provider = payouts::StripeConnect::new(&config).unwrap();
-    let report = server::settlement::pay_run(&db, &provider, id, &actor, |_, _| {})
+    let report = service::settlement::pay_run(&db, &provider, id, &actor, |_, _| {})
         .await
         .unwrap();
     assert_eq!(report.confirmed, paid_lines);
@@ -904,7 +904,7 @@ async fn a_refused_transfer_fails_and_a_retry_pays_it_under_a_new_key() {
     })
     .unwrap();
     let db = &app.state.db;
-    let report = server::settlement::pay_run(db, &provider, id, &actor, |_, _| {})
+    let report = service::settlement::pay_run(db, &provider, id, &actor, |_, _| {})
         .await
         .unwrap();
     assert_eq!((report.failed, report.confirmed), (1, 2));
@@ -925,7 +925,7 @@ async fn a_refused_transfer_fails_and_a_retry_pays_it_under_a_new_key() {
         .await
         .unwrap();
     assert_ne!(retried.idempotency_key, failed.idempotency_key);
-    server::settlement::pay_run(db, &provider, id, &actor, |_, _| {})
+    service::settlement::pay_run(db, &provider, id, &actor, |_, _| {})
         .await
         .unwrap();
     assert_eq!(fake.transfers().len(), 3);

@@ -714,7 +714,7 @@ async fn questions_are_answered_from_the_order_page_and_overdue_ones_marked() {
 
 #[tokio::test]
 async fn a_case_added_on_the_page_to_an_open_order_re_tests_published_versions() {
-    use server::pipeline::{WorkerConfig, run_one};
+    use service::pipeline::{WorkerConfig, run_one};
     let app = spawn_app().await;
     let (csrf, _) = demo_department(&app).await;
     let id = web_draft(&app, &csrf).await;

@@ -8,7 +8,7 @@ use domain::Role;
 use e2e::{TestApp, hidden_csrf, spawn_app};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
-use server::pipeline::{WorkerConfig, run_one};
+use service::pipeline::{WorkerConfig, run_one};
 
 use crate::orders::{guest, open_si_order, order_body, put_raw, si_cases};
 

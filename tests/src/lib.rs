@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use serde_json::{Value, json};
-use server::config::{Config, FileConfig, Overrides};
+use service::config::{Config, FileConfig, Overrides};
 
 /// A fixed key so tests can forge and expire tokens deliberately.
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
@@ -135,7 +135,7 @@ impl TestApp {
 
     /// A signed-in user of any role, created as an admin would.
     pub async fn staff(&self, role: domain::Role, email: &str) -> String {
-        let reg = server::accounts::Registration {
+        let reg = service::accounts::Registration {
             email: email.to_owned(),
             password: "correct horse battery".to_owned(),
             display_name: format!("测试 {role}"),
@@ -145,14 +145,11 @@ impl TestApp {
                 .then(|| format!("测试单位 {email}")),
             ..Default::default()
         };
-        let user = server::accounts::create_by_admin(
-            &self.state.db,
-            reg,
-            &server::accounts::Actor::system(),
-        )
-        .await
-        .map_err(|e| format!("{e:?}"))
-        .expect("staff account");
+        let user =
+            service::accounts::create_by_admin(&self.state.db, reg, &service::Actor::system())
+                .await
+                .map_err(|e| format!("{e:?}"))
+                .expect("staff account");
         self.state.keys.issue(user.id, user.role).expect("token").0
     }
 

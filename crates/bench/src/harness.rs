@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use server::config::{Config, FileConfig, Overrides};
+use service::config::{Config, FileConfig, Overrides};
 
 pub struct Harness {
     pub state: server::AppState,
@@ -96,7 +96,7 @@ impl Harness {
         role: domain::Role,
         id_number: Option<String>,
     ) -> anyhow::Result<String> {
-        let reg = server::accounts::Registration {
+        let reg = service::accounts::Registration {
             email: email.to_owned(),
             password: "correct horse battery".into(),
             display_name: "bench".into(),
@@ -105,13 +105,10 @@ impl Harness {
             id_number,
             ..Default::default()
         };
-        let user = server::accounts::create_by_admin(
-            &self.state.db,
-            reg,
-            &server::accounts::Actor::system(),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let user =
+            service::accounts::create_by_admin(&self.state.db, reg, &service::Actor::system())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         Ok(self
             .state
             .keys

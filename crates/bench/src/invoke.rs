@@ -137,11 +137,11 @@ async fn bench(o: Options) -> anyhow::Result<()> {
     // The limits protect a public deployment from one client; a benchmark
     // from one address with a few citizens would only measure the 429s.
     let h = Harness::start(|s| {
-        let wide = server::ratelimit::Rate {
+        let wide = service::ratelimit::Rate {
             per_minute: 100_000_000,
             burst: 1_000_000,
         };
-        s.rate_limits = server::ratelimit::RateLimits::new(wide, wide);
+        s.rate_limits = service::ratelimit::RateLimits::new(wide, wide);
     })
     .await?;
     let dept = h
@@ -152,7 +152,7 @@ async fn bench(o: Options) -> anyhow::Result<()> {
     let cases = cases.as_array().context("cases.json is a list")?.clone();
     let order = h.open_si_order(&dept, &cases).await?;
     let wasm = std::fs::read(guest("wasm/si_lookup.wasm"))?;
-    let workers = server::pipeline::spawn_workers(h.state.clone(), 1);
+    let workers = service::pipeline::spawn_workers(h.state.clone(), 1);
     let (app, vid) = h.upload(&isv, order, wasm).await?;
     let waited = Instant::now();
     loop {

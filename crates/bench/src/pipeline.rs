@@ -81,7 +81,7 @@ async fn bench(n: usize) -> anyhow::Result<()> {
     };
 
     // The pipeline: upload, queue, worker, stored report.
-    let workers = server::pipeline::spawn_workers(h.state.clone(), 1);
+    let workers = service::pipeline::spawn_workers(h.state.clone(), 1);
     let t = Instant::now();
     let (_, vid) = h.upload(&isv, order, wasm).await?;
     let upload_done = t.elapsed();

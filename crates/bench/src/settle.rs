@@ -191,7 +191,7 @@ async fn bench_backend(
 
         let t = Instant::now();
         let run =
-            server::settlement::draft(&db, period, &params, Duration::ZERO, Utc::now(), &actor)
+            service::settlement::draft(&db, period, &params, Duration::ZERO, Utc::now(), &actor)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         best_settle = best_settle.min(t.elapsed());

@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use server::accounts::{self, AccountError, Actor, Registration};
-use server::config::{Config, Overrides};
 use server::{AppState, demo};
+use service::Actor;
+use service::accounts::{self, AccountError, Registration};
+use service::config::{Config, Overrides};
 
 #[derive(Parser)]
 #[command(
@@ -187,8 +188,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     demo::DEMO_PASSWORD
                 );
             }
-            server::settlement::resume_payouts(&state).await?;
-            server::pipeline::spawn_workers(state.clone(), state.config.workers);
+            service::settlement::resume_payouts(&state).await?;
+            service::pipeline::spawn_workers(state.clone(), state.config.workers);
             server::serve(state).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -196,7 +197,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), overrides(None))?;
             let state = AppState::build(config).await?;
             let n = workers.unwrap_or(state.config.workers);
-            server::pipeline::run_workers_until_shutdown(state, n).await;
+            service::pipeline::run_workers_until_shutdown(state, n).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -229,15 +230,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Err(AccountError::Invalid(errs)) => {
                     for e in errs {
-                        eprintln!("--{}: {}", e.field.replace('_', "-"), e.api_message());
+                        eprintln!(
+                            "--{}: {}",
+                            e.field.replace('_', "-"),
+                            server::i18n::bilingual(&e.msg)
+                        );
                     }
                     Ok(ExitCode::from(2))
                 }
                 Err(AccountError::Taken(e)) => {
-                    eprintln!("--{}: {}", e.field.replace('_', "-"), e.api_message());
+                    eprintln!(
+                        "--{}: {}",
+                        e.field.replace('_', "-"),
+                        server::i18n::bilingual(&e.msg)
+                    );
                     Ok(ExitCode::from(2))
                 }
-                Err(AccountError::Other(e)) => Err(api_err(e)),
+                Err(AccountError::Other(e)) => Err(e.into_anyhow()),
             }
         }
         Command::Audit {

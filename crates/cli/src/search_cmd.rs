@@ -16,7 +16,7 @@ pub async fn run(state: &AppState, command: SearchCommand) -> anyhow::Result<Exi
     match command {
         SearchCommand::Reindex => {
             let started = std::time::Instant::now();
-            let (orders, apps) = server::api::market::reindex(state).await?;
+            let (orders, apps) = service::search_index::reindex(state).await?;
             println!(
                 "search index ({}) rebuilt: {orders} orders, {apps} apps in {:.1} s",
                 state.search.backend(),

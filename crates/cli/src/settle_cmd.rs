@@ -9,7 +9,7 @@ use clap::Args;
 use domain::{Fen, Period, Role, SettlementParams};
 use indicatif::{ProgressBar, ProgressStyle};
 use server::AppState;
-use server::settlement;
+use service::settlement;
 use store::settlements::{self as st, Actor};
 
 #[derive(Args)]

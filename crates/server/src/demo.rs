@@ -3,8 +3,9 @@
 
 use domain::Role;
 
-use crate::accounts::{self, AccountError, Actor, Registration};
 use crate::error::ApiError;
+use service::Actor;
+use service::accounts::{self, AccountError, Registration};
 
 /// Every demo account's password; printed on start-up of the demo.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -44,7 +45,7 @@ pub async fn seed_all(state: &crate::AppState) -> Result<SeedReport, ApiError> {
     let orders = crate::demo_orders::seed_orders(state).await?;
     let market_apps = crate::api::market::seed_market(state).await?;
     // After the other seeders: it simulates a quarter over their apps.
-    let quarter_invocations = crate::settlement::seed_quarter(state).await?;
+    let quarter_invocations = service::settlement::seed_quarter(state).await?;
     Ok(SeedReport {
         quarter_invocations,
         accounts,
@@ -90,7 +91,7 @@ pub async fn seed_accounts(db: &store::Db) -> Result<usize, ApiError> {
         }
         match accounts::create_by_admin(db, reg, &Actor::system()).await {
             Ok(_) => created += 1,
-            Err(AccountError::Other(e)) => return Err(e),
+            Err(AccountError::Other(e)) => return Err(e.into()),
             Err(e) => return Err(e.into()),
         }
     }

@@ -8,7 +8,6 @@
 
 use domain::{OrderStatus, VersionStatus};
 
-use crate::api::RequestId;
 use crate::api::apps::{Upload, publish, upload_version};
 use crate::api::orders::{
     CaseInput, ContractInput, CreateOrder, SuiteInput, create_order, move_order,
@@ -16,6 +15,7 @@ use crate::api::orders::{
 };
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
+use crate::extract::RequestId;
 use crate::state::AppState;
 
 /// The guest kit's correct and buggy answers to the social-insurance service.
@@ -183,8 +183,8 @@ async fn seed_si_apps(
     }
     // Run the pipeline here so that the demo starts with a published app,
     // whether or not workers are running yet.
-    let config = crate::pipeline::WorkerConfig::default();
-    while crate::pipeline::run_one(state, "demo-seed", &config).await? {}
+    let config = service::pipeline::WorkerConfig::default();
+    while service::pipeline::run_one(state, "demo-seed", &config).await? {}
     for id in uploaded {
         let v = store::apps::version(state.db.conn(), id).await?;
         if v.is_some_and(|v| v.status == VersionStatus::Passed.as_str()) {

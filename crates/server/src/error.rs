@@ -13,7 +13,10 @@ use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, Quer
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use service::ServiceError;
 use utoipa::ToSchema;
+
+use crate::i18n::Lang;
 
 /// What the client receives.
 #[derive(Debug, Serialize, ToSchema)]
@@ -354,6 +357,68 @@ fn body_text(e: &impl std::error::Error) -> String {
         cur = inner.source();
     }
     s
+}
+
+/// The status of a use case's refusal: the one table both adapters use.
+pub fn status_of(e: &ServiceError) -> StatusCode {
+    match e {
+        ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+        ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::Conflict { .. } => StatusCode::CONFLICT,
+        ServiceError::Invalid { .. } | ServiceError::Unprocessable { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        ServiceError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The API speaks both languages: Chinese first, English after a slash.
+fn both(e: &ServiceError) -> String {
+    let zh = Lang::ZhCn.error_message(e);
+    let en = Lang::En.error_message(e);
+    if zh == en { zh } else { format!("{zh} / {en}") }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let status = status_of(&e);
+        let message = both(&e);
+        match e {
+            ServiceError::Internal(source) => ApiError::internal(source),
+            ServiceError::RateLimited { retry_after_secs } => {
+                ApiError::too_many_requests(retry_after_secs)
+            }
+            ServiceError::NotFound(_) => ApiError::new(status, "not_found", message),
+            ServiceError::Unauthenticated(_) => ApiError::new(status, "unauthorized", message),
+            ServiceError::Forbidden(_) => ApiError::new(status, "forbidden", message),
+            ServiceError::TooLarge(_) => ApiError::new(status, "payload_too_large", message),
+            ServiceError::Unavailable(_) => ApiError::new(status, "unavailable", message),
+            ServiceError::Conflict { code, field, .. } => {
+                let e = ApiError::new(status, code, message);
+                match field {
+                    Some(f) => e.with_field(f),
+                    None => e,
+                }
+            }
+            ServiceError::Invalid { field, .. } => {
+                ApiError::new(status, "validation_failed", message).with_field(&field)
+            }
+            ServiceError::Unprocessable { code, .. } | ServiceError::BadRequest { code, .. } => {
+                ApiError::new(status, code, message)
+            }
+        }
+    }
+}
+
+impl From<service::accounts::AccountError> for ApiError {
+    fn from(e: service::accounts::AccountError) -> Self {
+        ServiceError::from(e).into()
+    }
 }
 
 impl From<store::StoreError> for ApiError {

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use axum::http::HeaderMap;
 use axum_extra::extract::CookieJar;
+use service::{Msg, ServiceError};
 
 pub const LANG_COOKIE: &str = "gm_lang";
 
@@ -74,6 +75,58 @@ impl Lang {
     }
 }
 
+impl Lang {
+    /// A use case's message in this language: the catalogue's text with
+    /// each `{name}` replaced by its argument.
+    pub fn render(self, msg: &Msg) -> String {
+        let mut text = self.catalog().t(&msg.key).to_owned();
+        for (name, value) in &msg.args {
+            let value = match (msg.key.as_ref(), *name) {
+                ("err.role_required", "roles") => self.role_list(value),
+                _ => value.clone(),
+            };
+            text = text.replace(&format!("{{{name}}}"), &value);
+        }
+        text
+    }
+
+    /// Roles given by their codes (`citizen,isv`), named in this language.
+    fn role_list(self, codes: &str) -> String {
+        let names: Vec<String> = codes
+            .split(',')
+            .map(|c| self.catalog().t(&format!("role.{c}")).to_owned())
+            .collect();
+        names.join(self.catalog().t("list.or"))
+    }
+
+    /// What a person is told of a use case's refusal, in this language.
+    pub fn error_message(self, e: &ServiceError) -> String {
+        match e {
+            ServiceError::NotFound(thing) => {
+                self.render(&Msg::new("err.not_found").arg("thing", self.catalog().t(thing.key())))
+            }
+            ServiceError::Unauthenticated(m)
+            | ServiceError::Forbidden(m)
+            | ServiceError::TooLarge(m)
+            | ServiceError::Unavailable(m)
+            | ServiceError::Conflict { msg: m, .. }
+            | ServiceError::Invalid { msg: m, .. }
+            | ServiceError::Unprocessable { msg: m, .. }
+            | ServiceError::BadRequest { msg: m, .. } => self.render(m),
+            ServiceError::RateLimited { .. } => self.catalog().t("err.rate_limited").to_owned(),
+            ServiceError::Internal(_) => self.catalog().t("err.internal").to_owned(),
+        }
+    }
+}
+
+/// A message in both languages, Chinese first: what the JSON API and the
+/// command line say, for readers of either.
+pub fn bilingual(msg: &Msg) -> String {
+    let zh = Lang::ZhCn.render(msg);
+    let en = Lang::En.render(msg);
+    if zh == en { zh } else { format!("{zh} / {en}") }
+}
+
 pub struct Catalog {
     messages: HashMap<String, String>,
 }
@@ -88,6 +141,7 @@ const ZH_CN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/zh-CN/isv.toml"),
     include_str!("../../../web/i18n/zh-CN/market.toml"),
     include_str!("../../../web/i18n/zh-CN/complaints.toml"),
+    include_str!("../../../web/i18n/zh-CN/errors.toml"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/core.toml"),
@@ -97,6 +151,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/isv.toml"),
     include_str!("../../../web/i18n/en/market.toml"),
     include_str!("../../../web/i18n/en/complaints.toml"),
+    include_str!("../../../web/i18n/en/errors.toml"),
 ];
 
 impl Catalog {
@@ -186,6 +241,57 @@ mod tests {
         assert!(
             missing.is_empty(),
             "keys used but not in zh-CN.toml: {missing:?}"
+        );
+    }
+
+    /// The use cases name their messages by key; each must be in both
+    /// catalogues (the first test checks the two have the same keys).
+    #[test]
+    fn every_message_key_of_the_use_cases_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../service/src");
+        let mut used = BTreeSet::new();
+        for entry in walk(std::path::Path::new(dir)) {
+            let text = std::fs::read_to_string(&entry).unwrap();
+            for opener in ["Msg::new(\"", "forbidden(\"", "\"thing."] {
+                for (i, _) in text.match_indices(opener) {
+                    let start = i + opener.len();
+                    let rest = &text[start..];
+                    if let Some(end) = rest.find('"') {
+                        let key = &rest[..end];
+                        used.insert(if opener == "\"thing." {
+                            format!("thing.{key}")
+                        } else {
+                            key.to_owned()
+                        });
+                    }
+                }
+            }
+            // FieldError::new("field", "code") shows `account.<code>`.
+            for (i, _) in text.match_indices("FieldError::new(\"") {
+                let args = &text[i..];
+                if let Some(code) = args.split('"').nth(3) {
+                    used.insert(format!("account.{code}"));
+                }
+            }
+        }
+        assert!(used.len() > 20, "found too few keys: {used:?}");
+        let missing: Vec<_> = used
+            .iter()
+            .filter(|k| !ZH_CN.messages.contains_key(k.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "message keys missing: {missing:?}");
+    }
+
+    #[test]
+    fn a_message_is_rendered_with_its_arguments_in_each_language() {
+        let m = Msg::new("err.too_long").arg("max", 40);
+        assert_eq!(Lang::ZhCn.render(&m), "不能超过 40 个字符");
+        assert_eq!(Lang::En.render(&m), "at most 40 characters");
+        assert_eq!(bilingual(&m), "不能超过 40 个字符 / at most 40 characters");
+        let roles = service::actor::role_required(&[domain::Role::Citizen, domain::Role::Isv]);
+        assert_eq!(
+            Lang::En.render(&roles),
+            "this action requires role Citizen or Software vendor"
         );
     }
 

@@ -1,22 +1,16 @@
 //! The govmarket server: the JSON API under `/api/v1` and the server-rendered
 //! web pages, in one axum application.
 
-pub mod accounts;
 pub mod api;
-pub mod appdata;
 pub mod auth;
-pub mod config;
 pub mod csrf;
 pub mod demo;
 pub mod demo_orders;
 pub mod error;
+pub mod extract;
 pub mod i18n;
 pub mod openapi;
-pub mod pipeline;
-pub mod ratelimit;
-pub mod settlement;
 pub mod state;
-pub mod usage;
 pub mod web;
 
 use std::time::Duration;
@@ -34,8 +28,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use axum;
-pub use config::Config;
 pub use error::ApiError;
+pub use service::Config;
 pub use state::AppState;
 
 /// No request may hold a connection longer than this; sandbox runs have

@@ -11,10 +11,11 @@ use serde_json::Value;
 use store::entity::{apps, test_runs, versions};
 use utoipa::ToSchema;
 
+use super::ApiPath;
 use super::orders::audit_entry;
-use super::{ApiPath, RequestId};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::RequestId;
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
@@ -373,7 +374,7 @@ pub fn check_upload(mut up: Upload) -> ApiResult<Upload> {
 /// The module size cap for an upload to this order: its contract's limit,
 /// but never above the platform's upload limit (`GOVMARKET_UPLOAD_LIMIT_BYTES`).
 pub async fn module_cap(state: &AppState, order_id: i64) -> ApiResult<usize> {
-    let contract = crate::appdata::contract_for_order(&state.db, order_id).await?;
+    let contract = service::appdata::contract_for_order(&state.db, order_id).await?;
     let limits = state.sandbox.resolve(&contract.limits);
     Ok(usize::try_from(limits.module_bytes)
         .unwrap_or(usize::MAX)
@@ -406,7 +407,7 @@ pub async fn upload_version(
     if let Some(app) = store::apps::find_by_name(state.db.conn(), order_id, &up.name).await? {
         check_can_add_version(state.db.conn(), &app, org).await?;
     }
-    let contract = crate::appdata::contract_of(&order)?;
+    let contract = service::appdata::contract_of(&order)?;
     let sandbox = state.sandbox.clone();
     let limits = contract.limits.clone();
     let wasm = std::sync::Arc::<[u8]>::from(up.wasm);
@@ -597,7 +598,7 @@ pub async fn publish(
         .await?
         .ok_or_else(|| ApiError::not_found("版本 / version"))?;
     txn.commit().await?;
-    crate::api::market::index_app(state, app.id).await;
+    service::search_index::index_app(state, app.id).await;
     Ok(v)
 }
 
@@ -651,7 +652,7 @@ pub async fn withdraw(
     )
     .await?;
     txn.commit().await?;
-    crate::api::market::index_app(state, app.id).await;
+    service::search_index::index_app(state, app.id).await;
     Ok(app)
 }
 

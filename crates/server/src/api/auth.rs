@@ -8,11 +8,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiJson, RequestId};
-use crate::accounts::{self, Registration};
-use crate::auth::{self, CurrentUser};
+use super::ApiJson;
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::RequestId;
 use crate::state::AppState;
+use service::accounts::{self, Registration};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -158,13 +159,18 @@ pub async fn check_credentials(
     let email = email.trim().to_lowercase();
     let creds = store::users::find_credentials(state.db.conn(), &email).await?;
     match creds {
-        Some(c) if !c.user.disabled => {
-            Ok(auth::verify_password(password.to_owned(), c.password_hash)
-                .await?
-                .then_some(c.user))
-        }
+        Some(c) if !c.user.disabled => Ok(service::sessions::verify_password(
+            password.to_owned(),
+            c.password_hash,
+        )
+        .await?
+        .then_some(c.user)),
         _ => {
-            auth::verify_password(password.to_owned(), auth::DUMMY_HASH.clone()).await?;
+            service::sessions::verify_password(
+                password.to_owned(),
+                service::sessions::DUMMY_HASH.clone(),
+            )
+            .await?;
             Ok(None)
         }
     }

@@ -16,11 +16,13 @@ use store::entity::{apps, complaints, orders};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ratings::{optional_text, stars_field};
-use super::{ApiJson, ApiPath, ApiQuery, RequestId};
+use super::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::ratelimit::{Action, ClientAddr};
+use crate::extract::ClientAddr;
+use crate::extract::RequestId;
 use crate::state::AppState;
+use service::ratelimit::Action;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(

@@ -17,8 +17,9 @@ use utoipa::ToSchema;
 use super::{ApiJson, ApiPath};
 use crate::auth::{Authed, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
-use crate::ratelimit::{Action, ClientAddr};
+use crate::extract::ClientAddr;
 use crate::state::AppState;
+use service::ratelimit::Action;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -79,6 +80,12 @@ impl From<ApiError> for InvokeError {
     }
 }
 
+impl From<service::ServiceError> for InvokeError {
+    fn from(e: service::ServiceError) -> Self {
+        InvokeError::Api(e.into())
+    }
+}
+
 impl From<InvokeError> for ApiError {
     fn from(e: InvokeError) -> Self {
         match e {
@@ -132,13 +139,20 @@ pub async fn run_for_citizen(
             .into());
         }
     };
-    let prepared = crate::appdata::prepared_version(state, version_id, order_id).await?;
+    let prepared = service::appdata::prepared_version(state, version_id, order_id).await?;
     let (contract, schemas) = (&prepared.contract, &prepared.schemas);
     if let Err(errors) = check_input(schemas, &input) {
         return Err(InvokeError::Input(errors));
     }
     let sha256 = prepared.sha256.clone();
-    let data = crate::appdata::datasets_from_stamps(&state.db, order_id, contract, stamps).await?;
+    let data = service::appdata::datasets_from_stamps(
+        &state.db,
+        &state.datasets,
+        order_id,
+        contract,
+        stamps,
+    )
+    .await?;
 
     let now = Utc::now();
     let tz = state.config.timezone;

@@ -2,22 +2,21 @@
 //! search; and the glue that keeps the search index in step with the
 //! database (`index_app`, `index_order`, `reindex`).
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use domain::{Period, RatingParams, StarHistogram};
+use domain::{RatingParams, StarHistogram};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 use store::market::{Listing, ListingFilter};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiQuery;
-use crate::config::{Config, Secret};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
+use service::market::{bayesian, current_period, rating_floor};
+use service::search_index::reindex;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -28,38 +27,6 @@ pub struct MarketApi;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/market", get(market))
-}
-
-/// Opens the search engine: Meilisearch when the configuration names one
-/// (`MEILI_URL`, with `MEILI_API_KEY` and `MEILI_INDEX`), otherwise the
-/// embedded tantivy index in `<data_dir>/search`.
-pub fn open_search(config: &Config) -> anyhow::Result<Arc<dyn search::Search>> {
-    if let Some(url) = &config.meili_url {
-        return Ok(Arc::new(search::MeiliSearch::new(
-            url,
-            config.meili_api_key.as_ref().map(Secret::expose),
-            &config.meili_index,
-        )?));
-    }
-    let dir = config.data_dir.join("search");
-    Ok(Arc::new(search::TantivySearch::open(&dir).map_err(
-        |e| anyhow::anyhow!("cannot open the search index in {}: {e}", dir.display()),
-    )?))
-}
-
-/// The period now in `tz`, the configured platform time zone
-/// (`state.config.timezone`), e.g. `2026Q3`: "users this period" must
-/// count the same quarter that settlement pays for.
-pub fn current_period(tz: chrono_tz::Tz) -> String {
-    period_at(&Utc::now(), tz)
-}
-
-/// The period containing `instant` in `tz`.
-pub fn period_at(instant: &DateTime<Utc>, tz: chrono_tz::Tz) -> String {
-    Period::containing(instant, tz)
-        .map(|p| p.to_string())
-        // Only years outside the supported range fail; not reachable from the clock.
-        .unwrap_or_default()
 }
 
 /// Ratings of a listing: histogram, count, Bayesian rating.
@@ -84,16 +51,6 @@ impl RatingSummary {
             histogram: counts,
         }
     }
-}
-
-fn bayesian(counts: [u64; 5]) -> domain::Ratio {
-    StarHistogram::from_counts(counts).bayesian(&RatingParams::default())
-}
-
-/// Whole stars of the Bayesian rating (1–5), the search rating facet.
-pub fn rating_floor(counts: [u64; 5]) -> u8 {
-    let floor = bayesian(counts).floor();
-    u8::try_from(floor).unwrap_or(1).clamp(1, 5)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -348,98 +305,6 @@ pub async fn market(
     Ok(Json(select(&state, &q).await?))
 }
 
-fn app_document(l: &Listing) -> search::Document {
-    search::Document {
-        kind: search::Kind::App,
-        id: l.app_id,
-        order_id: l.order_id,
-        title: format!("{} · {}", l.app_name, l.order_title),
-        description: format!("{}\n{}", l.order_description, l.release_notes),
-        category: l.category.clone(),
-        department: l.department_name.clone(),
-        isv: Some(l.isv_name.clone()),
-        tags: l.tags.clone(),
-        rating_floor: Some(rating_floor(l.star_counts)),
-    }
-}
-
-fn order_document(o: store::market::OrderDoc) -> search::Document {
-    search::Document {
-        kind: search::Kind::Order,
-        id: o.id,
-        order_id: o.id,
-        title: o.title,
-        description: o.description,
-        category: o.category,
-        department: o.department_name,
-        isv: None,
-        tags: o.tags,
-        rating_floor: None,
-    }
-}
-
-/// Brings one app's search document up to date: indexed while listed,
-/// removed otherwise. Call after publish, withdraw, suspend and rating.
-/// A search failure is logged, not returned: the database change stands,
-/// and `govmarket search reindex` repairs the index.
-pub async fn index_app(state: &AppState, app_id: i64) {
-    // Every change that can list or delist an app ends here.
-    state.availability.invalidate();
-    let result = async {
-        let found = store::market::listings(
-            state.db.conn(),
-            &ListingFilter {
-                order_id: None,
-                app_ids: Some(vec![app_id]),
-            },
-            &current_period(state.config.timezone),
-        )
-        .await
-        .map_err(anyhow::Error::from)?;
-        match found.first() {
-            Some(l) => state.search.upsert(vec![app_document(l)]).await?,
-            None => state.search.remove(search::Kind::App, app_id).await?,
-        }
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, app_id, "search index not updated for app");
-    }
-}
-
-/// Brings one order's search document up to date (public orders only).
-pub async fn index_order(state: &AppState, order_id: i64) {
-    let result = async {
-        let found = store::market::searchable_orders(state.db.conn(), Some(order_id)).await?;
-        match found.into_iter().next() {
-            Some(o) => state.search.upsert(vec![order_document(o)]).await?,
-            None => state.search.remove(search::Kind::Order, order_id).await?,
-        }
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, order_id, "search index not updated for order");
-    }
-}
-
-/// Rebuilds the whole index from the database; returns (orders, apps).
-pub async fn reindex(state: &AppState) -> anyhow::Result<(usize, usize)> {
-    let orders = store::market::searchable_orders(state.db.conn(), None).await?;
-    let listings = store::market::listings(
-        state.db.conn(),
-        &ListingFilter::default(),
-        &current_period(state.config.timezone),
-    )
-    .await?;
-    let counts = (orders.len(), listings.len());
-    let mut docs: Vec<search::Document> = orders.into_iter().map(order_document).collect();
-    docs.extend(listings.iter().map(app_document));
-    state.search.replace_all(docs).await?;
-    Ok(counts)
-}
-
 /// One competing app of the demo market, besides the guest kit's
 /// reference social-insurance app that the orders seeder publishes. Each
 /// demo service with apps gets a careful one and a basic one (same
@@ -545,9 +410,10 @@ fn demo_input(slug: &str) -> Option<serde_json::Value> {
 /// interrupted run left (an uploaded app not yet published is published).
 /// Returns the number of apps it published.
 pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
-    use crate::accounts::{Actor, Registration, create_by_admin};
     use crate::auth::CurrentUser;
     use domain::VersionStatus;
+    use service::Actor;
+    use service::accounts::{Registration, create_by_admin};
 
     let conn = state.db.conn();
     let Some(department) = store::users::find_by_email(conn, "department@demo.local").await? else {
@@ -572,7 +438,7 @@ pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
     if orders.is_empty() {
         return Ok(0);
     }
-    let rid = super::RequestId(Some("demo-seed".into()));
+    let rid = crate::extract::RequestId(Some("demo-seed".into()));
     let second = match store::users::find_by_email(conn, SECOND_ISV).await? {
         Some(user) => user,
         None => create_by_admin(
@@ -650,8 +516,8 @@ pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
     if !to_publish.is_empty() {
         // Test them here so that the demo starts with the apps listed,
         // whether or not workers are running yet.
-        let config = crate::pipeline::WorkerConfig::default();
-        while crate::pipeline::run_one(state, "demo-seed", &config).await? {}
+        let config = service::pipeline::WorkerConfig::default();
+        while service::pipeline::run_one(state, "demo-seed", &config).await? {}
         for (isv, version_id) in to_publish {
             let passed = store::apps::version(conn, version_id)
                 .await?
@@ -725,31 +591,4 @@ pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
     }
     reindex(state).await.map_err(ApiError::internal)?;
     Ok(published)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_configured_zone_decides_the_current_period() {
-        // 18:00 UTC on 30 September is already 1 October in Shanghai.
-        let instant: DateTime<Utc> = "2026-09-30T18:00:00Z".parse().expect("timestamp");
-        assert_eq!(
-            period_at(&instant, crate::config::DEFAULT_TIMEZONE),
-            "2026Q4"
-        );
-        assert_eq!(period_at(&instant, chrono_tz::UTC), "2026Q3");
-        assert_eq!(period_at(&instant, chrono_tz::America::New_York), "2026Q3");
-        // and a zone ahead of UTC moves the boundary the other way
-        let instant: DateTime<Utc> = "2026-06-30T13:00:00Z".parse().expect("timestamp");
-        assert_eq!(
-            period_at(&instant, chrono_tz::Pacific::Kiritimati),
-            "2026Q3"
-        );
-        assert_eq!(
-            period_at(&instant, crate::config::DEFAULT_TIMEZONE),
-            "2026Q2"
-        );
-    }
 }

@@ -78,22 +78,6 @@ where
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-/// The request id set by the request-id layer, for the audit log.
-pub struct RequestId(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestId {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestId(
-            parts
-                .headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-        ))
-    }
-}
-
 /// Each area of the API is a module with its own routes; this joins them.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -19,12 +19,13 @@ use domain::{OrderStatus, Role};
 use sandbox::{Contract, Expect, Limits, TestCase, Visibility};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use store::entity::{orders, test_cases};
+use store::entity::orders;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiJson, ApiPath, ApiQuery, RequestId};
+use super::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::RequestId;
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
@@ -180,7 +181,7 @@ pub struct OrderView {
     pub datasets: Vec<DatasetView>,
     pub sample_cases: usize,
     pub hidden_cases: usize,
-    pub questions: Vec<super::questions::QuestionView>,
+    pub questions: Vec<service::questions::QuestionView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -433,7 +434,7 @@ pub async fn order_view(state: &AppState, order: orders::Model) -> ApiResult<Ord
         .collect();
     let cases = store::orders::cases(conn, order.id).await?;
     let sample_cases = cases.iter().filter(|c| c.visibility == "sample").count();
-    let questions = super::questions::question_views(state, order.id).await?;
+    let questions = service::questions::of_order(state, order.id).await?;
     Ok(OrderView {
         id: order.id,
         title: order.title,
@@ -552,7 +553,7 @@ pub async fn update_order(
     )
     .await?;
     txn.commit().await?;
-    crate::appdata::invalidate_order(id);
+    state.datasets.invalidate(id);
     state.availability.invalidate();
     Ok(order)
 }
@@ -577,7 +578,7 @@ pub async fn move_order(
                 "发布前请先上传测试用例 / add test cases before publishing",
             ));
         }
-        let contract = crate::appdata::contract_of(&order)?;
+        let contract = service::appdata::contract_of(&order)?;
         let present: HashSet<String> = store::datasets::list(&txn, id)
             .await?
             .into_iter()
@@ -630,9 +631,9 @@ pub async fn move_order(
     txn.commit().await?;
     // Opening puts the order in search; closing or cancelling takes it and
     // (for cancel) its listings out.
-    crate::api::market::index_order(state, order.id).await;
+    service::search_index::index_order(state, order.id).await;
     for app in store::apps::list(state.db.conn(), None, Some(order.id)).await? {
-        crate::api::market::index_app(state, app.id).await;
+        service::search_index::index_app(state, app.id).await;
     }
     Ok(order)
 }
@@ -753,7 +754,7 @@ pub async fn put_dataset_records(
             "订单已关闭或取消 / the order is closed or cancelled",
         ));
     }
-    let contract = crate::appdata::contract_of(&order)?;
+    let contract = service::appdata::contract_of(&order)?;
     if !contract.datasets.iter().any(|d| d == name) {
         return Err(ApiError::unprocessable(
             "dataset_not_granted",
@@ -778,7 +779,7 @@ pub async fn put_dataset_records(
     )
     .await?;
     txn.commit().await?;
-    crate::appdata::invalidate_order(id);
+    state.datasets.invalidate(id);
     state.availability.invalidate();
     Ok(dataset)
 }
@@ -832,27 +833,6 @@ pub struct SuitePut {
     pub regression_runs: usize,
 }
 
-pub fn case_of(m: &test_cases::Model) -> ApiResult<TestCase> {
-    Ok(TestCase {
-        id: m.case_id.clone(),
-        description: m.description.clone(),
-        input: m.input.clone(),
-        subject: m.subject.clone(),
-        expect: serde_json::from_value(m.expect.clone()).map_err(|e| {
-            ApiError::internal(anyhow::anyhow!(
-                "case {} has an unreadable expectation: {e}",
-                m.id
-            ))
-        })?,
-        visibility: if m.visibility == "sample" {
-            Visibility::Sample
-        } else {
-            Visibility::Hidden
-        },
-        weight: u32::try_from(m.weight).unwrap_or(1),
-    })
-}
-
 fn same_case(stored: &TestCase, new: &CaseInput) -> bool {
     stored.description == new.description
         && stored.input == new.input
@@ -880,7 +860,7 @@ pub async fn put_suite(
     let order = store::orders::get(state.db.conn(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("订单 / order"))?;
-    let contract = crate::appdata::contract_of(&order)?;
+    let contract = service::appdata::contract_of(&order)?;
     let schemas = contract.schemas().map_err(ApiError::internal)?;
     let mut ids = HashSet::new();
     for (i, c) in req.cases.iter().enumerate() {
@@ -944,8 +924,8 @@ pub async fn put_suite(
     let existing: Vec<TestCase> = store::orders::cases(&txn, id)
         .await?
         .iter()
-        .map(case_of)
-        .collect::<ApiResult<_>>()?;
+        .map(service::appdata::case_of)
+        .collect::<Result<_, _>>()?;
     let to_insert: Vec<&CaseInput> = match status {
         OrderStatus::Draft => {
             store::orders::delete_cases(&txn, id).await?;
@@ -1052,8 +1032,8 @@ pub async fn suite_for(
     let cases: Vec<TestCase> = store::orders::cases(state.db.conn(), id)
         .await?
         .iter()
-        .map(case_of)
-        .collect::<ApiResult<_>>()?;
+        .map(service::appdata::case_of)
+        .collect::<Result<_, _>>()?;
     let sample_cases = cases
         .iter()
         .filter(|c| c.visibility == Visibility::Sample)
@@ -1092,7 +1072,7 @@ pub async fn starter_kit_zip(
         .iter()
         .filter(|c| c.visibility == Visibility::Sample)
         .collect();
-    let mut contract = crate::appdata::contract_of(&order)?;
+    let mut contract = service::appdata::contract_of(&order)?;
     let mut files: Vec<(String, Vec<u8>)> = vec![];
     let mut included = Vec::new();
     for d in store::datasets::list(state.db.conn(), id).await? {

@@ -8,10 +8,11 @@ use serde::Serialize;
 use store::market::ListingFilter;
 use utoipa::ToSchema;
 
-use super::market::{MarketItem, current_period};
+use super::market::MarketItem;
 use super::{ApiPath, ApiQuery, PageQuery};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
+use service::market::current_period;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(

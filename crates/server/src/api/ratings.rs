@@ -13,11 +13,13 @@ use serde::{Deserialize, Serialize};
 use store::audit::AuditEntry;
 use utoipa::ToSchema;
 
-use super::{ApiJson, ApiPath, RequestId};
+use super::{ApiJson, ApiPath};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::ratelimit::{Action, ClientAddr};
+use crate::extract::ClientAddr;
+use crate::extract::RequestId;
 use crate::state::AppState;
+use service::ratelimit::Action;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -141,7 +143,7 @@ pub async fn rate(
     let revisions = store::ratings::history(state.db.conn(), model.id)
         .await?
         .len();
-    crate::api::market::index_app(state, app.id).await;
+    service::search_index::index_app(state, app.id).await;
     Ok((
         RatingView {
             id: model.id,

@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use store::settlements::{self as st, Actor, LineRow, PayoutRow, RunRow, SettleError};
 use utoipa::ToSchema;
 
-use super::{ApiJson, ApiPath, ApiQuery, PageQuery, RequestId};
+use super::{ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::settlement::{self, SettlementFailure};
+use crate::extract::RequestId;
 use crate::state::AppState;
+use service::settlement::{self, SettlementFailure};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(

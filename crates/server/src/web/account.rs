@@ -11,10 +11,11 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{FormErrors, NextQuery, Page, WebQuery, csrf_form, internal_page, role_key, safe_next};
-use crate::accounts::{self, AccountError, Registration};
-use crate::api::{self, RequestId};
+use crate::api;
 use crate::auth::SESSION_COOKIE;
+use crate::extract::RequestId;
 use crate::state::AppState;
+use service::accounts::{self, AccountError, Registration};
 
 pub fn router() -> Router<AppState> {
     Router::new()

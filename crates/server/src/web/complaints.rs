@@ -22,13 +22,14 @@ use super::market::{level_key, login_redirect};
 use super::{
     EmptyForm, FormErrors, Page, WebPath, WebQuery, csrf_form, internal_page, message_page, missing,
 };
-use crate::api::RequestId;
 use crate::api::complaints::{
     ComplaintRequest, MAX_COMPLAINT_CHARS, answer, file, reopen, resolve, scope_of, visible,
 };
 use crate::error::ApiError;
-use crate::ratelimit::{Action, ClientAddr};
+use crate::extract::ClientAddr;
+use crate::extract::RequestId;
 use crate::state::AppState;
+use service::ratelimit::Action;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -198,7 +199,7 @@ async fn list_page(
     .await
     {
         Ok(r) => r,
-        Err(e) => return internal_page(&page, e.into()),
+        Err(e) => return internal_page(&page, e),
     };
     let more = rows.len() as u64 > PAGE;
     let rows: Vec<complaints::Model> = rows.into_iter().take(PAGE as usize).collect();
@@ -360,7 +361,7 @@ async fn new_submit(
             .rate_limits
             .check(Action::Rate, Some(citizen.id), addr)
     {
-        return refusal(&page, e);
+        return refusal(&page, e.into());
     }
     if errors.is_empty() {
         let req = ComplaintRequest {

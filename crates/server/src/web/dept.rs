@@ -25,15 +25,14 @@ use store::entity::orders;
 
 use super::orders::{status_key, yuan};
 use super::{FormErrors, Page, WebPath, WebQuery, csrf_form, internal_page, message_page};
-use crate::api::RequestId;
 use crate::api::orders::{
     CaseInput, ContractInput, CreateOrder, MAX_DATASET_BYTES, OrderQuery, OrderSummary, OrderView,
     SuiteInput, UpdateOrder, check_contract, create_order, list_orders, move_order, order_view,
     put_dataset_records, put_suite, suite_for, update_order,
 };
-use crate::api::questions::answer_question;
 use crate::auth::CurrentUser;
 use crate::csrf;
+use crate::extract::RequestId;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
@@ -107,7 +106,7 @@ async fn own_order(
             "notfound.title",
             "notfound.body",
         )),
-        Err(e) => Err(internal_page(page, e.into())),
+        Err(e) => Err(internal_page(page, e)),
     }
 }
 
@@ -1537,24 +1536,25 @@ async fn answer_submit(
                 "notfound.body",
             );
         }
-        Err(e) => return internal_page(&page, e.into()),
+        Err(e) => return internal_page(&page, e),
     };
     if let Err(r) = own_order(&state, &page, &who, order_id).await {
         return r;
     }
-    match answer_question(&state, &who, qid, &form.answer, &request_id).await {
+    match service::questions::answer(&state, &who.actor(&request_id), qid, &form.answer).await {
         Ok(_) => Redirect::to(&format!(
             "/dept/orders/{order_id}?done=answered#question-{qid}"
         ))
         .into_response(),
-        Err(e) if e.status().is_client_error() => {
+        Err(e) if e.is_client_error() => {
             let mut errors = FormErrors::default();
-            errors.push(&format!("answer-{qid}"), localized(page.lang, e.message()));
+            errors.push(&format!("answer-{qid}"), page.lang.error_message(&e));
             let forms = Forms {
                 answer: Some((qid, form.answer)),
                 ..Default::default()
             };
-            refused(&state, page, &who, order_id, errors, e.status(), forms).await
+            let status = crate::error::status_of(&e);
+            refused(&state, page, &who, order_id, errors, status, forms).await
         }
         Err(e) => internal_page(&page, e),
     }

@@ -21,12 +21,12 @@ use serde::Deserialize;
 use store::settlements::{self as st, LineRow, PayoutRow, RunRow};
 
 use super::{FormErrors, Page, WebPath, csrf_form, internal_page, message_page};
-use crate::api::RequestId;
 use crate::api::public_settlements::{Names, approved_run, names};
 use crate::api::settlements::{actor, parse_request};
 use crate::error::ApiError;
-use crate::settlement;
+use crate::extract::RequestId;
 use crate::state::AppState;
+use service::settlement;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -150,7 +150,7 @@ async fn runs_view(
 ) -> Response {
     let runs = match st::list_runs(state.db.conn(), false, None, 200).await {
         Ok((rows, _)) => rows.iter().map(RunItem::from).collect(),
-        Err(e) => return internal_page(&page, e.into()),
+        Err(e) => return internal_page(&page, e),
     };
     let suggested = domain::Period::containing(&Utc::now(), state.config.timezone)
         .ok()
@@ -529,7 +529,7 @@ async fn run_view(
                 "notfound.body",
             );
         }
-        Err(e) => return internal_page(&page, e.into()),
+        Err(e) => return internal_page(&page, e),
     };
     let loaded = async {
         let lines = st::lines(state.db.conn(), id).await?;
@@ -756,7 +756,7 @@ async fn public_list(State(state): State<AppState>, page: Page) -> Response {
             page,
         }
         .into_response(),
-        Err(e) => internal_page(&page, e.into()),
+        Err(e) => internal_page(&page, e),
     }
 }
 
@@ -791,7 +791,7 @@ async fn public_page(
     };
     let lines = match st::lines(state.db.conn(), id).await {
         Ok(l) => l,
-        Err(e) => return internal_page(&page, e.into()),
+        Err(e) => return internal_page(&page, e),
     };
     let n = match names(&state, &lines).await {
         Ok(n) => n,
@@ -955,6 +955,6 @@ async fn account_submit(
     .await;
     match saved {
         Ok(()) => Redirect::to("/isv/statements").into_response(),
-        Err(e) => internal_page(&page, e.into()),
+        Err(e) => internal_page(&page, e),
     }
 }

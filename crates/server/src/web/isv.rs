@@ -20,12 +20,13 @@ use serde::Deserialize;
 use store::entity::apps;
 
 use super::{FormErrors, Page, WebPath, WebQuery, csrf_form, internal_page, message_page};
-use crate::api::RequestId;
 use crate::api::apps::{
     Upload, VersionView, app_for, check_upload, module_cap, publish, read_upload_parts,
     upload_version, version_view, withdraw,
 };
-use crate::api::questions::ask_question;
+use crate::extract::RequestId;
+use service::ServiceError;
+
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -255,7 +256,7 @@ async fn withdraw_page(
     }
     let order_title = match store::orders::get(state.db.conn(), app.order_id).await {
         Ok(o) => o.map(|o| o.title).unwrap_or_default(),
-        Err(e) => return internal_page(&page, e.into()),
+        Err(e) => return internal_page(&page, e),
     };
     WithdrawPage {
         page,
@@ -351,7 +352,7 @@ async fn upload_target(
     let order = match store::orders::get(state.db.conn(), order_id).await {
         Ok(Some(o)) if o.status != OrderStatus::Draft.as_str() => o,
         Ok(_) => return Err(not_found(page)),
-        Err(e) => return Err(internal_page(page, e.into())),
+        Err(e) => return Err(internal_page(page, e)),
     };
     let app = match query.app.as_deref().filter(|a| !a.is_empty()) {
         None => None,
@@ -365,7 +366,7 @@ async fn upload_target(
                 }
                 Ok(Some(a)) if a.order_id == order_id => Some(a),
                 Ok(_) => return Err(not_found(page)),
-                Err(e) => return Err(internal_page(page, e.into())),
+                Err(e) => return Err(internal_page(page, e)),
             }
         }
     };
@@ -396,7 +397,7 @@ async fn upload_view(
                 name: a.name,
             })
             .collect(),
-        Err(e) => return internal_page(&page, e.into()),
+        Err(e) => return internal_page(&page, e),
     };
     let mut page = page;
     page.has_errors = !errors.is_empty();
@@ -564,7 +565,7 @@ async fn upload_submit(
     // the ISV is told at once, beside the file input, and nothing is stored.
     // The sandbox caches the compiled module by sha256, so the upload's own
     // check below costs no second compilation.
-    let contract = match crate::appdata::contract_of(&target.order) {
+    let contract = match service::appdata::contract_of(&target.order) {
         Ok(c) => c,
         Err(e) => return internal_page(&page, e),
     };
@@ -648,18 +649,19 @@ async fn ask_submit(
         Ok(f) => f,
         Err(r) => return r,
     };
-    match ask_question(&state, &who, order_id, &form.body, &request_id).await {
+    let actor = who.actor(&request_id);
+    match service::questions::ask(&state, &actor, order_id, &form.body).await {
         Ok(q) => Redirect::to(&format!("/orders/{order_id}#question-{}", q.id)).into_response(),
-        Err(e) if e.status() == StatusCode::NOT_FOUND => not_found(&page),
-        Err(e) if e.status().is_client_error() => {
-            let key = match e.code() {
-                "order_not_open" => "isv.ask.order_closed",
+        Err(ServiceError::NotFound(_)) => not_found(&page),
+        Err(e) if e.is_client_error() => {
+            let key = match &e {
+                ServiceError::Conflict { .. } => "isv.ask.order_closed",
                 _ if form.body.trim().is_empty() => "isv.ask.empty",
                 _ => "isv.ask.too_long",
             };
             let mut errors = FormErrors::default();
             errors.push("body", page.t(key));
-            let status = e.status();
+            let status = crate::error::status_of(&e);
             super::orders::order_detail(
                 &state,
                 page,
@@ -713,7 +715,7 @@ async fn version_page(
     let v = match store::apps::version(state.db.conn(), id).await {
         Ok(Some(v)) => v,
         Ok(None) => return super::not_found(page).await,
-        Err(e) => return internal_page(&page, e.into()),
+        Err(e) => return internal_page(&page, e),
     };
     let (app, viewer) = match app_for(state.db.conn(), &who, v.app_id).await {
         Ok(x) => x,

@@ -25,18 +25,20 @@ use store::market::Availability;
 
 use super::forms::{Control, Form, Item};
 use super::{FormErrors, Page, WebPath, WebQuery, csrf_form, internal_page, message_page};
+use crate::api::PageQuery;
 use crate::api::invoke::{InvokeError, check_input, run_for_citizen};
 use crate::api::market::{MarketItem, MarketQuery, Sort, select};
 use crate::api::public_apps::{PublicApp, load};
 use crate::api::ratings::{
     MAX_REASON_CHARS, MAX_TEXT_CHARS, RatingRequest, rate, reply_to, report_rating,
 };
-use crate::api::{PageQuery, RequestId};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
+use crate::extract::ClientAddr;
+use crate::extract::RequestId;
 use crate::i18n::Catalog;
-use crate::ratelimit::{Action, ClientAddr};
 use crate::state::AppState;
+use service::ratelimit::Action;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -518,7 +520,7 @@ async fn service_page(
         .await
     {
         Ok(o) => o.map(|o| o.description).unwrap_or_default(),
-        Err(e) => return internal_page(&page, e.into()),
+        Err(e) => return internal_page(&page, e),
     };
     let apps = found
         .items
@@ -549,7 +551,7 @@ async fn service_page(
         description,
         category: first.category.clone(),
         department: first.department.clone(),
-        period: crate::api::market::current_period(state.config.timezone),
+        period: service::market::current_period(state.config.timezone),
         chart: comparison(&found.items),
         apps,
         page,
@@ -682,7 +684,7 @@ async fn app_view(
         if is_citizen {
             has_used = match store::usage::has_successful_use(conn, u.id, app_id).await {
                 Ok(b) => b,
-                Err(e) => return internal_page(&page, e.into()),
+                Err(e) => return internal_page(&page, e),
             };
             current = match store::ratings::find_by_citizen(conn, app_id, u.id).await {
                 Ok(r) => r.map(|r| RatingDraft {
@@ -690,7 +692,7 @@ async fn app_view(
                     comment: r.comment.unwrap_or_default(),
                     suggestion: r.suggestion.unwrap_or_default(),
                 }),
-                Err(e) => return internal_page(&page, e.into()),
+                Err(e) => return internal_page(&page, e),
             };
         } else if u.role == Role::Isv {
             let owner = match store::entity::apps::Entity::find_by_id(app_id)
@@ -698,7 +700,7 @@ async fn app_view(
                 .await
             {
                 Ok(a) => a.map(|a| a.isv_org_id),
-                Err(e) => return internal_page(&page, e.into()),
+                Err(e) => return internal_page(&page, e),
             };
             can_reply = owner.is_some() && u.org_id == owner;
         }
@@ -815,7 +817,7 @@ async fn rate_submit(
         .rate_limits
         .check(Action::Rate, Some(citizen.id), addr)
     {
-        return error_page(&page, e, &back);
+        return error_page(&page, e.into(), &back);
     }
     let req = RatingRequest {
         stars,
@@ -871,7 +873,7 @@ async fn rating_app(state: &AppState, page: &Page, rating_id: i64) -> Result<i64
             "notfound.title",
             "notfound.body",
         )),
-        Err(e) => Err(internal_page(page, e.into())),
+        Err(e) => Err(internal_page(page, e)),
     }
 }
 
@@ -953,7 +955,7 @@ async fn report_submit(
     };
     let reporter = page.current.as_ref().map(|c| c.user.id);
     if let Err(e) = state.rate_limits.check(Action::Rate, reporter, addr) {
-        return error_page(&page, e, &back);
+        return error_page(&page, e.into(), &back);
     }
     let text = form.reason.clone();
     match report_rating(
@@ -1046,7 +1048,7 @@ async fn usable(
             };
             return Err((StatusCode::CONFLICT, html).into_response());
         }
-        Err(e) => return Err(internal_page(page, e.into())),
+        Err(e) => return Err(internal_page(page, e)),
     };
     let listed = load(
         state,
@@ -1057,10 +1059,10 @@ async fn usable(
         },
     )
     .await
-    .map_err(|e| error_page(page, e, &back))?;
-    let contract = crate::appdata::contract_for_order(&state.db, order_id)
+    .map_err(|e| error_page(page, e.into(), &back))?;
+    let contract = service::appdata::contract_for_order(&state.db, order_id)
         .await
-        .map_err(|e| error_page(page, e, &back))?;
+        .map_err(|e| error_page(page, e.into(), &back))?;
     Ok((listed.app, contract))
 }
 
@@ -1134,7 +1136,7 @@ async fn use_submit(
         .rate_limits
         .check(Action::Invoke, Some(citizen.id), addr)
     {
-        return error_page(&page, e, &back);
+        return error_page(&page, e.into(), &back);
     }
     let (app, contract) = match usable(&state, &page, app_id).await {
         Ok(x) => x,

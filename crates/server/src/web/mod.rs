@@ -22,12 +22,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::accounts::FieldError;
 use crate::auth;
 use crate::csrf::{self, CsrfSeed};
 use crate::i18n::{Catalog, LANG_COOKIE, Lang};
 use crate::openapi;
 use crate::state::AppState;
+use service::accounts::FieldError;
 
 /// Each area of the site is a module with its own routes; this joins them.
 pub fn router() -> Router<AppState> {
@@ -202,7 +202,7 @@ impl FormErrors {
     fn from_fields(lang: Lang, errs: Vec<FieldError>) -> FormErrors {
         let mut out = FormErrors::default();
         for e in errs {
-            let msg = if lang == Lang::ZhCn { e.zh } else { e.en };
+            let msg = lang.render(&e.msg);
             out.push(e.field, msg);
         }
         out
@@ -264,9 +264,9 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-pub(crate) fn internal_page(page: &Page, e: crate::error::ApiError) -> Response {
+pub(crate) fn internal_page(page: &Page, e: impl Into<crate::error::ApiError>) -> Response {
     // Log the cause through the API error's own path, show the page.
-    let _ = e.into_response();
+    let _ = e.into().into_response();
     message_page(
         page,
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -387,7 +387,7 @@ pub async fn pay_run(
 }
 
 /// Spawns the payout worker for one run, in the background.
-pub fn spawn_pay_run(state: &crate::AppState, run_id: i64, actor: Actor) {
+pub fn spawn_pay_run(state: &crate::Services, run_id: i64, actor: Actor) {
     let db = state.db.clone();
     let config = state.config.clone();
     tokio::spawn(async move {
@@ -406,7 +406,7 @@ pub fn spawn_pay_run(state: &crate::AppState, run_id: i64, actor: Actor) {
 }
 
 /// On start-up: resumes every run whose payout was interrupted.
-pub async fn resume_payouts(state: &crate::AppState) -> Result<usize, store::StoreError> {
+pub async fn resume_payouts(state: &crate::Services) -> Result<usize, store::StoreError> {
     let runs = st::paying_runs(state.db.conn()).await?;
     for id in &runs {
         spawn_pay_run(state, *id, Actor::default());
@@ -444,7 +444,7 @@ impl SplitMix {
 /// published apps. The demo orders and versions were published "now", so
 /// their publication is moved to before the quarter (demo history only).
 /// Returns the number of usage events written.
-pub async fn seed_quarter(state: &crate::AppState) -> Result<u64, crate::ApiError> {
+pub async fn seed_quarter(state: &crate::Services) -> Result<u64, crate::ServiceError> {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     use store::entity::{
         apps, invocations, orders, organisations, rating_history, ratings, users, versions,

@@ -9,14 +9,14 @@
 //! are cached.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
-use sandbox::{Contract, MemoryDatasets};
+use sandbox::{Contract, MemoryDatasets, TestCase, Visibility};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use store::entity::{dataset_records, datasets, module_blobs, orders, versions};
+use store::entity::{dataset_records, datasets, module_blobs, orders, test_cases, versions};
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::error::{ServiceError, Thing};
+use crate::services::Services;
 
 /// Orders whose datasets stay cached; beyond this the cache is cleared
 /// wholesale (a demo has four orders, a province a few hundred).
@@ -40,14 +40,30 @@ struct Cached {
     data: Arc<MemoryDatasets>,
 }
 
-static CACHE: LazyLock<Mutex<HashMap<i64, Cached>>> = LazyLock::new(Default::default);
+/// Orders' datasets as this process last loaded them (in [`Services`],
+/// beside the version and availability caches).
+#[derive(Clone, Default)]
+pub struct DatasetCache(Arc<Mutex<HashMap<i64, Cached>>>);
+
+impl DatasetCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Cached>> {
+        // A panic while holding the lock leaves a map that is still valid.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drops the cached datasets of an order at once (the fingerprint would
+    /// catch the change on the next lookup anyway; this frees the memory).
+    pub fn invalidate(&self, order_id: i64) {
+        self.lock().remove(&order_id);
+    }
+}
 
 /// The contract stored with an order (`orders.contract`, the format of a
 /// suite directory's `contract.json`), with its threshold taken from the
 /// order's `pass_threshold_bp`.
-pub fn contract_of(order: &orders::Model) -> Result<Contract, ApiError> {
+pub fn contract_of(order: &orders::Model) -> Result<Contract, ServiceError> {
     let mut contract: Contract = serde_json::from_value(order.contract.clone()).map_err(|e| {
-        ApiError::internal(anyhow::anyhow!(
+        ServiceError::internal(anyhow::anyhow!(
             "order {} has an unreadable contract: {e}",
             order.id
         ))
@@ -60,11 +76,11 @@ pub fn contract_of(order: &orders::Model) -> Result<Contract, ApiError> {
 }
 
 /// The contract of order `order_id` (404 when there is no such order).
-pub async fn contract_for_order(db: &store::Db, order_id: i64) -> Result<Contract, ApiError> {
+pub async fn contract_for_order(db: &store::Db, order_id: i64) -> Result<Contract, ServiceError> {
     let order = orders::Entity::find_by_id(order_id)
         .one(db.conn())
         .await?
-        .ok_or_else(|| ApiError::not_found("订单 / order"))?;
+        .ok_or_else(|| ServiceError::NotFound(Thing::Order))?;
     contract_of(&order)
 }
 
@@ -72,8 +88,9 @@ pub async fn contract_for_order(db: &store::Db, order_id: i64) -> Result<Contrac
 /// of each of the order's datasets, granted as its contract says.
 pub async fn datasets_for_order(
     db: &store::Db,
+    cache: &DatasetCache,
     order_id: i64,
-) -> Result<Arc<MemoryDatasets>, ApiError> {
+) -> Result<Arc<MemoryDatasets>, ServiceError> {
     let contract = contract_for_order(db, order_id).await?;
     let rows: Vec<(i64, i32, String, chrono::DateTime<chrono::Utc>)> = datasets::Entity::find()
         .select_only()
@@ -97,17 +114,18 @@ pub async fn datasets_for_order(
             },
         )
         .collect();
-    datasets_from_stamps(db, order_id, &contract, stamps).await
+    datasets_from_stamps(db, cache, order_id, &contract, stamps).await
 }
 
 /// [`datasets_for_order`] for a caller that has just read the order's
 /// dataset stamps (an invocation reads them with the app's availability).
 pub async fn datasets_from_stamps(
     db: &store::Db,
+    cache: &DatasetCache,
     order_id: i64,
     contract: &Contract,
     rows: Vec<store::market::DatasetStamp>,
-) -> Result<Arc<MemoryDatasets>, ApiError> {
+) -> Result<Arc<MemoryDatasets>, ServiceError> {
     let mut grants = contract.datasets.clone();
     grants.sort();
     let fingerprint = Fingerprint {
@@ -117,7 +135,7 @@ pub async fn datasets_from_stamps(
             .collect(),
         grants,
     };
-    if let Some(hit) = lock().get(&order_id)
+    if let Some(hit) = cache.lock().get(&order_id)
         && hit.fingerprint == fingerprint
     {
         return Ok(Arc::clone(&hit.data));
@@ -157,7 +175,7 @@ pub async fn datasets_from_stamps(
     }
     data.set_grants(contract.datasets.iter().cloned());
     let data = Arc::new(data);
-    let mut cache = lock();
+    let mut cache = cache.lock();
     if cache.len() >= MAX_CACHED_ORDERS {
         cache.clear();
     }
@@ -171,15 +189,26 @@ pub async fn datasets_from_stamps(
     Ok(data)
 }
 
-/// Drops the cached datasets of an order at once (the fingerprint would
-/// catch the change on the next lookup anyway; this frees the memory).
-pub fn invalidate_order(order_id: i64) {
-    lock().remove(&order_id);
-}
-
-fn lock() -> std::sync::MutexGuard<'static, HashMap<i64, Cached>> {
-    // A panic while holding the lock leaves a map that is still valid.
-    CACHE.lock().unwrap_or_else(|p| p.into_inner())
+/// A stored test case, as the suite evaluator takes it.
+pub fn case_of(m: &test_cases::Model) -> Result<TestCase, ServiceError> {
+    Ok(TestCase {
+        id: m.case_id.clone(),
+        description: m.description.clone(),
+        input: m.input.clone(),
+        subject: m.subject.clone(),
+        expect: serde_json::from_value(m.expect.clone()).map_err(|e| {
+            ServiceError::internal(anyhow::anyhow!(
+                "case {} has an unreadable expectation: {e}",
+                m.id
+            ))
+        })?,
+        visibility: if m.visibility == "sample" {
+            Visibility::Sample
+        } else {
+            Visibility::Hidden
+        },
+        weight: u32::try_from(m.weight).unwrap_or(1),
+    })
 }
 
 /// A version's module: its content address and bytes.
@@ -193,16 +222,16 @@ pub struct VersionModule {
 pub async fn module_for_version(
     db: &store::Db,
     version_id: i64,
-) -> Result<VersionModule, ApiError> {
+) -> Result<VersionModule, ServiceError> {
     let version = versions::Entity::find_by_id(version_id)
         .one(db.conn())
         .await?
-        .ok_or_else(|| ApiError::not_found("版本 / version"))?;
+        .ok_or_else(|| ServiceError::NotFound(Thing::Version))?;
     let blob = module_blobs::Entity::find_by_id(version.sha256.clone())
         .one(db.conn())
         .await?
         .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!(
+            ServiceError::internal(anyhow::anyhow!(
                 "version {version_id} names module {} which is not stored",
                 version.sha256
             ))
@@ -218,17 +247,17 @@ pub async fn module_for_version(
 /// are read from the database only when neither the memory nor the disk
 /// cache holds the module (a fresh node, a cleared cache).
 pub async fn prepared_module(
-    state: &AppState,
+    state: &Services,
     version_id: i64,
     limits: &sandbox::Limits,
-) -> Result<String, ApiError> {
+) -> Result<String, ServiceError> {
     let sha256: Option<String> = versions::Entity::find_by_id(version_id)
         .select_only()
         .column(versions::Column::Sha256)
         .into_tuple()
         .one(state.db.conn())
         .await?;
-    let sha256 = sha256.ok_or_else(|| ApiError::not_found("版本 / version"))?;
+    let sha256 = sha256.ok_or_else(|| ServiceError::NotFound(Thing::Version))?;
     if state.sandbox.has_module(&sha256) {
         return Ok(sha256);
     }
@@ -238,9 +267,9 @@ pub async fn prepared_module(
     let bytes = Arc::clone(&module.bytes);
     tokio::task::spawn_blocking(move || sandbox.validate(&bytes, &limits))
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ServiceError::internal)?
         .map_err(|r| {
-            ApiError::internal(anyhow::anyhow!(
+            ServiceError::internal(anyhow::anyhow!(
                 "stored module of version {version_id} no longer validates: {r}"
             ))
         })?;
@@ -278,10 +307,10 @@ impl VersionCache {
 /// from the cache when this process has it (and its sandbox still holds the
 /// module), else read, compiled and remembered.
 pub async fn prepared_version(
-    state: &AppState,
+    state: &Services,
     version_id: i64,
     order_id: i64,
-) -> Result<Arc<PreparedVersion>, ApiError> {
+) -> Result<Arc<PreparedVersion>, ServiceError> {
     let hit = state.versions.lock().get(&version_id).cloned();
     if let Some(p) = hit
         && state.sandbox.has_module(&p.sha256)
@@ -289,7 +318,7 @@ pub async fn prepared_version(
         return Ok(p);
     }
     let contract = contract_for_order(&state.db, order_id).await?;
-    let schemas = contract.schemas().map_err(ApiError::internal)?;
+    let schemas = contract.schemas().map_err(ServiceError::internal)?;
     let sha256 = prepared_module(state, version_id, &contract.limits).await?;
     let prepared = Arc::new(PreparedVersion {
         contract,

@@ -21,8 +21,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use store::entity::test_runs;
 use store::jobs::Job;
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::error::ServiceError;
+use crate::services::Services;
 
 /// Wakes this process's idle workers when a request has just queued a test
 /// run, so an upload is tested at once rather than at the next poll. The
@@ -84,7 +84,7 @@ pub fn worker_id(index: usize) -> String {
 }
 
 /// Starts `n` workers on the current runtime (used by `serve`).
-pub fn spawn_workers(state: AppState, n: usize) -> Vec<tokio::task::JoinHandle<()>> {
+pub fn spawn_workers(state: Services, n: usize) -> Vec<tokio::task::JoinHandle<()>> {
     (0..n)
         .map(|i| {
             let state = state.clone();
@@ -97,7 +97,7 @@ pub fn spawn_workers(state: AppState, n: usize) -> Vec<tokio::task::JoinHandle<(
 
 /// `govmarket worker`: `n` workers in this process until Ctrl-C or SIGTERM.
 /// A job interrupted here is claimed again by any worker once its lease ends.
-pub async fn run_workers_until_shutdown(state: AppState, n: usize) {
+pub async fn run_workers_until_shutdown(state: Services, n: usize) {
     let handles = spawn_workers(state, n.max(1));
     println!("govmarket worker: {} test worker(s) running", handles.len());
     let ctrl_c = async {
@@ -125,7 +125,7 @@ pub async fn run_workers_until_shutdown(state: AppState, n: usize) {
 }
 
 /// Claims and runs jobs until the task is dropped.
-pub async fn run_worker_forever(state: AppState, worker: String, config: WorkerConfig) {
+pub async fn run_worker_forever(state: Services, worker: String, config: WorkerConfig) {
     tracing::info!(%worker, "test worker started");
     loop {
         match run_one(&state, &worker, &config).await {
@@ -141,10 +141,10 @@ pub async fn run_worker_forever(state: AppState, worker: String, config: WorkerC
 
 /// Claims one due job and runs it. `Ok(false)` when the queue was empty.
 pub async fn run_one(
-    state: &AppState,
+    state: &Services,
     worker: &str,
     config: &WorkerConfig,
-) -> Result<bool, ApiError> {
+) -> Result<bool, ServiceError> {
     store::jobs::fail_exhausted(state.db.conn()).await?;
     let Some(job) = store::jobs::claim(
         state.db.conn(),
@@ -189,7 +189,7 @@ fn run_id_of(job: &Job) -> Option<i64> {
 
 /// A version whose upload run could not be run at all goes back to `failed`
 /// with the reason, so its ISV is not left waiting on `testing` forever.
-async fn reset_version_after_error(state: &AppState, run_id: i64) -> Result<(), ApiError> {
+async fn reset_version_after_error(state: &Services, run_id: i64) -> Result<(), ServiceError> {
     let Some(run) = store::pipeline::get(state.db.conn(), run_id).await? else {
         return Ok(());
     };
@@ -219,13 +219,14 @@ async fn reset_version_after_error(state: &AppState, run_id: i64) -> Result<(), 
 }
 
 async fn handle(
-    state: &AppState,
+    state: &Services,
     worker: &str,
     config: &WorkerConfig,
     job: &Job,
-) -> Result<(), ApiError> {
-    let run_id = run_id_of(job)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("job {} has no test_run_id", job.id)))?;
+) -> Result<(), ServiceError> {
+    let run_id = run_id_of(job).ok_or_else(|| {
+        ServiceError::internal(anyhow::anyhow!("job {} has no test_run_id", job.id))
+    })?;
     let Some(run) = store::pipeline::get(state.db.conn(), run_id).await? else {
         // The run is gone (its order was deleted by an operator): nothing to do.
         store::jobs::complete(state.db.conn(), job.id, worker).await?;
@@ -259,22 +260,22 @@ async fn handle(
 
     let version = store::apps::version(state.db.conn(), run.version_id)
         .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("run {run_id}: version missing")))?;
+        .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("run {run_id}: version missing")))?;
     let app = store::apps::get(state.db.conn(), version.app_id)
         .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("run {run_id}: app missing")))?;
+        .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("run {run_id}: app missing")))?;
     let order = store::orders::get(state.db.conn(), app.order_id)
         .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("run {run_id}: order missing")))?;
+        .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("run {run_id}: order missing")))?;
     let contract = crate::appdata::contract_of(&order)?;
     let cases: Vec<sandbox::TestCase> = store::orders::cases(state.db.conn(), order.id)
         .await?
         .iter()
-        .map(crate::api::orders::case_of)
+        .map(crate::appdata::case_of)
         .collect::<Result<_, _>>()?;
-    let data = crate::appdata::datasets_for_order(&state.db, order.id).await?;
+    let data = crate::appdata::datasets_for_order(&state.db, &state.datasets, order.id).await?;
     let module = crate::appdata::module_for_version(&state.db, version.id).await?;
-    let total = i32::try_from(cases.len()).map_err(ApiError::internal)?;
+    let total = i32::try_from(cases.len()).map_err(ServiceError::internal)?;
 
     let regression = run.reason == "regression";
     if !regression {
@@ -325,7 +326,7 @@ async fn handle(
     tokio::pin!(eval);
     let report = loop {
         tokio::select! {
-            joined = &mut eval => break joined.map_err(ApiError::internal)?,
+            joined = &mut eval => break joined.map_err(ServiceError::internal)?,
             () = tokio::time::sleep(config.heartbeat) => {
                 if let Err(e) = store::jobs::heartbeat(state.db.conn(), job.id, worker, config.lease).await {
                     // The lease is lost: another worker owns the run now. Let
@@ -344,7 +345,7 @@ async fn handle(
         }
     };
     let report = report.map_err(|e| {
-        ApiError::internal(anyhow::anyhow!(
+        ServiceError::internal(anyhow::anyhow!(
             "order {}: unusable contract: {e}",
             order.id
         ))
@@ -389,7 +390,7 @@ async fn handle(
         .iter()
         .filter(|c| c.visibility == Visibility::Hidden && c.verdict != Verdict::Accepted)
         .count();
-    let report_json = serde_json::to_value(&report).map_err(ApiError::internal)?;
+    let report_json = serde_json::to_value(&report).map_err(ServiceError::internal)?;
 
     let txn = state.db.begin_write().await?;
     // First, so that a worker that lost its lease writes nothing at all.
@@ -497,7 +498,7 @@ async fn handle(
     txn.commit().await?;
     if regression {
         // A delisted version leaves the market's search results at once.
-        crate::api::market::index_app(state, app.id).await;
+        crate::search_index::index_app(state, app.id).await;
     }
     debug_assert!(finished.load(Ordering::Acquire));
     Ok(())

@@ -6,25 +6,25 @@
 use domain::Role;
 use domain::error::UserFacingError;
 
-use crate::auth;
-use crate::error::ApiError;
+use crate::actor::Actor;
+use crate::error::{Msg, ServiceError};
+use crate::sessions;
 
-/// One field's problem, in both languages.
+/// One field's problem: the field, a stable code, and the message to show.
 #[derive(Debug, Clone)]
 pub struct FieldError {
     pub field: &'static str,
     pub code: &'static str,
-    pub zh: String,
-    pub en: String,
+    pub msg: Msg,
 }
 
 impl FieldError {
-    fn new(field: &'static str, code: &'static str, zh: &str, en: &str) -> Self {
+    /// A problem whose message is `account.<code>` in the catalogues.
+    fn new(field: &'static str, code: &'static str) -> Self {
         FieldError {
             field,
             code,
-            zh: zh.to_owned(),
-            en: en.to_owned(),
+            msg: Msg::owned(format!("account.{code}")),
         }
     }
 
@@ -32,20 +32,14 @@ impl FieldError {
         FieldError {
             field,
             code: e.code(),
-            zh: e.message_zh().to_owned(),
-            en: e.to_string(),
+            msg: Msg::domain(e),
         }
-    }
-
-    /// The API's message: Chinese first, English after.
-    pub fn api_message(&self) -> String {
-        format!("{} / {}", self.zh, self.en)
     }
 }
 
-impl From<FieldError> for ApiError {
+impl From<FieldError> for ServiceError {
     fn from(e: FieldError) -> Self {
-        ApiError::invalid_field(e.field, e.api_message())
+        ServiceError::invalid(e.field, e.msg)
     }
 }
 
@@ -55,31 +49,39 @@ pub enum AccountError {
     Invalid(Vec<FieldError>),
     /// The email (or organisation name) is taken.
     Taken(FieldError),
-    Other(ApiError),
+    Other(ServiceError),
 }
 
-impl From<ApiError> for AccountError {
-    fn from(e: ApiError) -> Self {
+impl From<ServiceError> for AccountError {
+    fn from(e: ServiceError) -> Self {
         AccountError::Other(e)
     }
 }
 
 impl From<sea_orm::DbErr> for AccountError {
     fn from(e: sea_orm::DbErr) -> Self {
-        AccountError::Other(ApiError::internal(e))
+        AccountError::Other(ServiceError::internal(e))
     }
 }
 
-impl From<AccountError> for ApiError {
+impl From<store::StoreError> for AccountError {
+    fn from(e: store::StoreError) -> Self {
+        AccountError::Other(e.into())
+    }
+}
+
+impl From<AccountError> for ServiceError {
     fn from(e: AccountError) -> Self {
         match e {
             AccountError::Invalid(mut errs) => {
                 let first = errs.remove(0);
-                ApiError::invalid_field(first.field, first.api_message())
+                ServiceError::invalid(first.field, first.msg)
             }
-            AccountError::Taken(f) => {
-                ApiError::conflict(f.code, f.api_message()).with_field(f.field)
-            }
+            AccountError::Taken(f) => ServiceError::Conflict {
+                code: f.code,
+                msg: f.msg,
+                field: Some(f.field),
+            },
             AccountError::Other(e) => e,
         }
     }
@@ -121,39 +123,19 @@ impl Registration {
         let role = match self.role.trim().parse::<Role>() {
             Ok(r) if r.self_registrable() || allow_staff_roles => Some(r),
             Ok(_) => {
-                errs.push(FieldError::new(
-                    "role",
-                    "role_not_self_registrable",
-                    "该身份的账户由管理员创建",
-                    "accounts of this role are created by an administrator",
-                ));
+                errs.push(FieldError::new("role", "role_not_self_registrable"));
                 None
             }
             Err(_) => {
-                errs.push(FieldError::new(
-                    "role",
-                    "role_required",
-                    "请选择注册身份",
-                    "choose who you are registering as",
-                ));
+                errs.push(FieldError::new("role", "role_required"));
                 None
             }
         };
         let display_name = self.display_name.trim().to_owned();
         if display_name.is_empty() {
-            errs.push(FieldError::new(
-                "display_name",
-                "display_name_required",
-                "请输入姓名或称呼",
-                "enter your name",
-            ));
+            errs.push(FieldError::new("display_name", "display_name_required"));
         } else if display_name.chars().count() > MAX_NAME_CHARS {
-            errs.push(FieldError::new(
-                "display_name",
-                "display_name_too_long",
-                "姓名或称呼不能超过 100 个字",
-                "name must be 100 characters or fewer",
-            ));
+            errs.push(FieldError::new("display_name", "display_name_too_long"));
         }
         let email = match domain::Email::parse(&self.email) {
             Ok(e) => Some(e.as_str().to_owned()),
@@ -173,12 +155,7 @@ impl Registration {
         let mut org = None;
         match role {
             Some(Role::Citizen) => match blank(&self.id_number) {
-                None => errs.push(FieldError::new(
-                    "id_number",
-                    "id_number_required",
-                    "市民注册需要填写居民身份证号码",
-                    "citizens must give their resident ID number",
-                )),
+                None => errs.push(FieldError::new("id_number", "id_number_required")),
                 Some(raw) => match domain::ResidentId::parse(raw) {
                     Ok(id) => id_number = Some(id),
                     Err(e) => errs.push(FieldError::from_domain("id_number", &e)),
@@ -197,18 +174,10 @@ impl Registration {
                     },
                 };
                 match name {
-                    None => errs.push(FieldError::new(
-                        "org_name",
-                        "org_name_required",
-                        "请填写单位名称",
-                        "enter the organisation's name",
-                    )),
-                    Some(n) if n.chars().count() > MAX_NAME_CHARS => errs.push(FieldError::new(
-                        "org_name",
-                        "org_name_too_long",
-                        "单位名称不能超过 100 个字",
-                        "organisation name must be 100 characters or fewer",
-                    )),
+                    None => errs.push(FieldError::new("org_name", "org_name_required")),
+                    Some(n) if n.chars().count() > MAX_NAME_CHARS => {
+                        errs.push(FieldError::new("org_name", "org_name_too_long"))
+                    }
                     Some(n) => org = Some((n, credit)),
                 }
             }
@@ -228,24 +197,6 @@ impl Registration {
     }
 }
 
-/// Who caused an account to exist, for the audit log.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: Option<i64>,
-    pub role: Option<Role>,
-    pub request_id: Option<String>,
-}
-
-impl Actor {
-    pub fn system() -> Actor {
-        Actor {
-            user_id: None,
-            role: None,
-            request_id: None,
-        }
-    }
-}
-
 /// Self-registration (citizen or ISV).
 pub async fn register(
     db: &store::Db,
@@ -253,12 +204,7 @@ pub async fn register(
     request_id: Option<String>,
 ) -> Result<store::users::User, AccountError> {
     let checked = input.check(false).map_err(AccountError::Invalid)?;
-    let actor = Actor {
-        user_id: None,
-        role: Some(checked.role),
-        request_id,
-    };
-    create(db, checked, &actor, "user.register").await
+    create(db, checked, &Actor::anonymous(request_id), "user.register").await
 }
 
 /// An account made by an admin (or the demo seeder); any role.
@@ -277,10 +223,10 @@ async fn create(
     actor: &Actor,
     action: &str,
 ) -> Result<store::users::User, AccountError> {
-    let password_hash = auth::hash_password(c.password).await?;
+    let password_hash = sessions::hash_password(c.password).await?;
     // Read-then-write: on SQLite the transaction must take the write lock
     // up front, or overlapping sign-ups fail with "database is locked".
-    let txn = db.begin_write().await.map_err(ApiError::from)?;
+    let txn = db.begin_write().await?;
     let org_id = match &c.org {
         None => None,
         Some((name, credit)) => {
@@ -291,17 +237,13 @@ async fn create(
             };
             // Staff of an existing department join it; a self-registering
             // ISV may not take over an organisation someone else created.
-            let existing = store::orgs::find_by_name(&txn, name)
-                .await
-                .map_err(ApiError::from)?;
+            let existing = store::orgs::find_by_name(&txn, name).await?;
             match existing {
                 Some(org) if action == "user.create" => Some(org.id),
                 Some(_) => {
                     return Err(AccountError::Taken(FieldError::new(
                         "org_name",
                         "org_name_taken",
-                        "该单位已注册，请联系该单位的管理员",
-                        "this organisation is already registered",
                     )));
                 }
                 None => {
@@ -313,12 +255,9 @@ async fn create(
                     )
                     .await
                     .map_err(|e| match e {
-                        store::StoreError::Conflict { .. } => AccountError::Taken(FieldError::new(
-                            "org_name",
-                            "org_name_taken",
-                            "该单位或信用代码已注册",
-                            "this organisation or credit code is already registered",
-                        )),
+                        store::StoreError::Conflict { .. } => {
+                            AccountError::Taken(FieldError::new("org_name", "org_name_taken"))
+                        }
                         other => AccountError::Other(other.into()),
                     })?;
                     Some(org.id)
@@ -339,18 +278,12 @@ async fn create(
     )
     .await
     .map_err(|e| match e {
-        store::StoreError::Conflict { what: "id_number" } => AccountError::Taken(FieldError::new(
-            "id_number",
-            "id_number_taken",
-            "该身份证号码已注册",
-            "an account with this resident ID number exists",
-        )),
-        store::StoreError::Conflict { .. } => AccountError::Taken(FieldError::new(
-            "email",
-            "email_taken",
-            "该电子邮箱已注册",
-            "this email address is already registered",
-        )),
+        store::StoreError::Conflict { what: "id_number" } => {
+            AccountError::Taken(FieldError::new("id_number", "id_number_taken"))
+        }
+        store::StoreError::Conflict { .. } => {
+            AccountError::Taken(FieldError::new("email", "email_taken"))
+        }
         other => AccountError::Other(other.into()),
     })?;
     store::audit::append(
@@ -358,18 +291,20 @@ async fn create(
         store::audit::AuditEntry {
             // a self-registration is its own actor; the system acts for no one
             actor_id: actor
-                .user_id
+                .id()
                 .or((action == "user.register").then_some(user.id)),
-            actor_role: actor.role,
-            action: action.to_owned(),
-            object_type: "user".into(),
-            object_id: Some(user.id),
-            summary: format!("{} account {} created", user.role, user.id),
-            request_id: actor.request_id.clone(),
+            actor_role: actor
+                .role()
+                .or((action == "user.register").then_some(user.role)),
+            ..actor.audit(
+                action,
+                "user",
+                user.id,
+                format!("{} account {} created", user.role, user.id),
+            )
         },
     )
-    .await
-    .map_err(ApiError::from)?;
+    .await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -413,7 +348,10 @@ mod tests {
             fields,
             vec!["display_name", "email", "password", "id_number"]
         );
-        assert!(errs.iter().all(|e| !e.zh.is_empty() && !e.en.is_empty()));
+        assert!(
+            errs.iter()
+                .all(|e| e.msg.key == format!("account.{}", e.code) || e.msg.key == "domain.error")
+        );
     }
 
     #[test]

@@ -13,14 +13,11 @@
 //! allowance (many citizens share an office or carrier NAT).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
-
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// Buckets idle this long are full again and can be forgotten.
 const IDLE_EVICT: Duration = Duration::from_secs(600);
@@ -148,7 +145,7 @@ impl RateLimits {
         action: Action,
         citizen_id: Option<i64>,
         address: Option<IpAddr>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ServiceError> {
         let (by_citizen, by_address) = match action {
             Action::Invoke => (&self.invoke_citizen, &self.invoke_address),
             Action::Rate => (&self.rate_citizen, &self.rate_address),
@@ -156,32 +153,14 @@ impl RateLimits {
         if let Some(id) = citizen_id {
             by_citizen
                 .check(&id.to_string())
-                .map_err(ApiError::too_many_requests)?;
+                .map_err(|retry_after_secs| ServiceError::RateLimited { retry_after_secs })?;
         }
         if let Some(ip) = address {
             by_address
                 .check(&ip.to_string())
-                .map_err(ApiError::too_many_requests)?;
+                .map_err(|retry_after_secs| ServiceError::RateLimited { retry_after_secs })?;
         }
         Ok(())
-    }
-}
-
-/// The client's address as the socket saw it, when the server was started
-/// with connection info (`serve` is). Forwarded headers are not trusted: a
-/// client could name any address in them.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(a)| a.ip()),
-        ))
     }
 }
 
@@ -236,6 +215,6 @@ mod tests {
             limits.check(Action::Rate, Some(citizen), Some(ip)).unwrap();
         }
         let err = limits.check(Action::Rate, Some(99), Some(ip)).unwrap_err();
-        assert_eq!(err.status(), axum::http::StatusCode::TOO_MANY_REQUESTS);
+        assert!(matches!(err, ServiceError::RateLimited { .. }), "{err:?}");
     }
 }

@@ -1,0 +1,157 @@
+//! What every use case may draw on: the database, the configuration, the
+//! session keys, the sandbox, the search index and this process's caches.
+//! One per process, cloned cheaply into each request.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rand::RngCore;
+
+use crate::config::Config;
+use crate::sessions::Keys;
+
+#[derive(Clone)]
+pub struct Services {
+    pub db: store::Db,
+    pub config: Arc<Config>,
+    pub keys: Keys,
+    /// HMAC key for CSRF tokens; derived from the session secret so that
+    /// every node of a deployment agrees without another setting.
+    pub csrf_key: Arc<[u8]>,
+    /// The one wasm runtime of this process: its engine, module cache and
+    /// concurrency bound are shared by test runs and citizens' invocations.
+    pub sandbox: sandbox::Sandbox,
+    /// Orders and apps, for the market (tantivy in the data dir, or Meilisearch).
+    pub search: Arc<dyn search::Search>,
+    /// Usage events, written in batches; drained on shutdown.
+    pub usage: crate::usage::UsageRecorder,
+    /// Per-citizen and per-address limits on invoking and rating.
+    pub rate_limits: crate::ratelimit::RateLimits,
+    /// What an invocation of a published version needs and never changes.
+    pub versions: crate::appdata::VersionCache,
+    /// Orders' datasets, checked against a fingerprint on every use.
+    pub datasets: crate::appdata::DatasetCache,
+    /// Listed apps' availability, so invocations skip that query under load.
+    pub availability: crate::appdata::AvailabilityCache,
+    /// Wakes this process's test workers when a request queues a run.
+    pub jobs: crate::pipeline::JobSignal,
+}
+
+impl Services {
+    /// Connects, migrates and loads the keys: everything `serve` needs
+    /// before it can answer a request.
+    pub async fn build(config: Config) -> anyhow::Result<Services> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create data directory {}", config.data_dir.display())
+        })?;
+        let db = store::connect(&config.database_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot connect to {}",
+                    crate::config::redact_url(&config.database_url)
+                )
+            })?;
+        store::migrate(&db).await.context("migrations failed")?;
+        Self::with_db(config, db)
+    }
+
+    pub fn with_db(config: Config, db: store::Db) -> anyhow::Result<Services> {
+        let secret = match &config.jwt_secret {
+            Some(s) => s.expose().as_bytes().to_vec(),
+            None => load_or_create_secret(&config.data_dir)?,
+        };
+        let keys = Keys::new(&secret, config.token_ttl);
+        let csrf_key = derive(&secret, b"govmarket csrf v1");
+        let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig {
+            cache_dir: Some(config.data_dir.join("module-cache")),
+            ..Default::default()
+        })
+        .context("cannot start the wasm sandbox")?;
+        let search = crate::search_index::open(&config)?;
+        Ok(Services {
+            usage: crate::usage::UsageRecorder::new(db.clone()),
+            rate_limits: crate::ratelimit::RateLimits::from_config(&config),
+            versions: crate::appdata::VersionCache::default(),
+            datasets: crate::appdata::DatasetCache::default(),
+            availability: crate::appdata::AvailabilityCache::default(),
+            jobs: crate::pipeline::JobSignal::default(),
+            search,
+            db,
+            config: Arc::new(config),
+            keys,
+            csrf_key: csrf_key.into(),
+            sandbox,
+        })
+    }
+}
+
+fn derive(secret: &[u8], label: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(label);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The session secret lives in the data dir so that restarts keep users
+/// signed in; it is created once, readable by the owner only.
+fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("jwt-secret");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() >= 64 => Ok(text.trim().as_bytes().to_vec()),
+        Ok(_) => anyhow::bail!(
+            "{} is too short; delete it to have a new one generated",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            let text = hex::encode(bytes);
+            write_private(&path, &text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(text.into_bytes())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_secret_is_kept_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_secret(dir.path()).unwrap();
+        let b = load_or_create_secret(dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("jwt-secret"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
