@@ -5,6 +5,7 @@
 pub mod account;
 pub mod complaints;
 pub mod dept;
+pub mod extract;
 pub mod finance;
 pub mod forms;
 pub mod isv;
