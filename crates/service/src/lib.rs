@@ -15,6 +15,7 @@ pub mod services;
 pub mod sessions;
 pub mod settlement;
 pub mod usage;
+pub mod validate;
 
 pub use actor::Actor;
 pub use config::Config;
