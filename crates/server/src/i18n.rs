@@ -142,6 +142,7 @@ const ZH_CN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/zh-CN/market.toml"),
     include_str!("../../../web/i18n/zh-CN/complaints.toml"),
     include_str!("../../../web/i18n/zh-CN/errors.toml"),
+    include_str!("../../../web/i18n/zh-CN/errors-market.toml"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/core.toml"),
@@ -152,6 +153,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/market.toml"),
     include_str!("../../../web/i18n/en/complaints.toml"),
     include_str!("../../../web/i18n/en/errors.toml"),
+    include_str!("../../../web/i18n/en/errors-market.toml"),
 ];
 
 impl Catalog {

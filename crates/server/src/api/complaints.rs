@@ -15,7 +15,6 @@ use store::audit::AuditEntry;
 use store::entity::{apps, complaints, orders};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ratings::{optional_text, stars_field};
 use super::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -23,6 +22,7 @@ use crate::extract::ClientAddr;
 use crate::extract::RequestId;
 use crate::state::AppState;
 use service::ratelimit::Action;
+use service::validate::{optional_text, stars_field};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(

@@ -7,11 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use chrono::Utc;
 use domain::Verdict;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use store::market::Availability;
 use utoipa::ToSchema;
 
 use super::{ApiJson, ApiPath};
@@ -19,7 +17,9 @@ use crate::auth::{Authed, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
 use crate::extract::ClientAddr;
 use crate::state::AppState;
+use service::invoke::{MAX_KEY_LEN, run_for_citizen};
 use service::ratelimit::Action;
+use service::{Actor, ServiceError};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -31,9 +31,6 @@ pub struct InvokeApi;
 pub fn router() -> Router<AppState> {
     Router::new().route("/apps/{id}/invoke", post(invoke))
 }
-
-/// Longest accepted `Idempotency-Key`.
-const MAX_KEY_LEN: usize = 128;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,193 +48,6 @@ pub struct InvokeResponse {
     pub invocation_id: i64,
     pub version_id: i64,
     pub latency_ms: u64,
-}
-
-/// What a run produced, for the API and the web page alike.
-pub struct Invoked {
-    pub invocation_id: i64,
-    pub version_id: i64,
-    pub order_id: i64,
-    pub verdict: Verdict,
-    pub output: Option<Value>,
-    pub latency_us: u64,
-}
-
-/// The input failed the schema: one message per offending path
-/// (`/a/b`, or empty for the whole value).
-#[derive(Debug)]
-pub struct InputErrors(pub Vec<(String, String)>);
-
-/// Why an invocation did not run.
-pub enum InvokeError {
-    Api(ApiError),
-    Input(InputErrors),
-}
-
-impl From<ApiError> for InvokeError {
-    fn from(e: ApiError) -> Self {
-        InvokeError::Api(e)
-    }
-}
-
-impl From<service::ServiceError> for InvokeError {
-    fn from(e: service::ServiceError) -> Self {
-        InvokeError::Api(e.into())
-    }
-}
-
-impl From<InvokeError> for ApiError {
-    fn from(e: InvokeError) -> Self {
-        match e {
-            InvokeError::Api(e) => e,
-            InvokeError::Input(InputErrors(errors)) => {
-                let (path, message) = errors.into_iter().next().unwrap_or_default();
-                let field = if path.is_empty() {
-                    "input".to_owned()
-                } else {
-                    format!("input{}", path.replace('/', "."))
-                };
-                ApiError::invalid_field(&field, format!("输入不符合要求 / {message}"))
-            }
-        }
-    }
-}
-
-/// Checks that `app_id` can be used, validates `input`, runs the app and
-/// records the usage event. Shared by the API and the web form.
-pub async fn run_for_citizen(
-    state: &AppState,
-    citizen: &store::users::User,
-    app_id: i64,
-    input: Value,
-    idempotency_key: Option<String>,
-) -> Result<Invoked, InvokeError> {
-    let (version_id, order_id, stamps) = match state
-        .availability
-        .get(&state.db, app_id)
-        .await
-        .map_err(ApiError::from)?
-    {
-        Availability::Listed {
-            version_id,
-            order_id,
-            datasets,
-        } => (version_id, order_id, datasets),
-        Availability::NoSuchApp => return Err(ApiError::not_found("应用 / app").into()),
-        Availability::Suspended => {
-            return Err(ApiError::conflict(
-                "app_suspended",
-                "该应用已被暂停使用 / this app is suspended",
-            )
-            .into());
-        }
-        Availability::NotPublished => {
-            return Err(ApiError::conflict(
-                "app_not_published",
-                "该应用目前未上架 / this app is not published",
-            )
-            .into());
-        }
-    };
-    let prepared = service::appdata::prepared_version(state, version_id, order_id).await?;
-    let (contract, schemas) = (&prepared.contract, &prepared.schemas);
-    if let Err(errors) = check_input(schemas, &input) {
-        return Err(InvokeError::Input(errors));
-    }
-    let sha256 = prepared.sha256.clone();
-    let data = service::appdata::datasets_from_stamps(
-        &state.db,
-        &state.datasets,
-        order_id,
-        contract,
-        stamps,
-    )
-    .await?;
-
-    let now = Utc::now();
-    let tz = state.config.timezone;
-    let local = now.with_timezone(&tz);
-    let subject = citizen
-        .id_number
-        .clone()
-        .unwrap_or_else(|| format!("citizen-{}", citizen.id));
-    let request = sandbox::RunRequest {
-        input,
-        context: sandbox::RunContext {
-            subject,
-            locale: "zh-CN".into(),
-            now: local.to_rfc3339(),
-        },
-        // Varies per request; a retry may see other random numbers, which
-        // apps must not depend on for their answer anyway.
-        seed: now.timestamp_micros() as u64 ^ (citizen.id as u64).rotate_left(32),
-    };
-    let started = std::time::Instant::now();
-    let mut outcome = state
-        .sandbox
-        .run_async(sha256, request, data, contract.limits.clone())
-        .await;
-    schemas.judge_output(&mut outcome);
-    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    if outcome.verdict != Verdict::Accepted {
-        tracing::info!(app_id, version_id, verdict = %outcome.verdict,
-            detail = outcome.detail.as_deref().unwrap_or(""), "invocation failed");
-    }
-    let period = domain::Period::containing(&now, tz)
-        .map_err(ApiError::internal)?
-        .to_string();
-    let queries = std::mem::take(&mut outcome.queries)
-        .into_iter()
-        .map(|q| store::usage::DataQuery {
-            dataset: q.dataset,
-            key: q.key,
-            code: q.code,
-        })
-        .collect();
-    let recorded = state
-        .usage
-        .record(store::usage::UsageEvent {
-            invocation: store::usage::NewInvocation {
-                app_id,
-                version_id,
-                citizen_id: citizen.id,
-                occurred_at: now,
-                period,
-                verdict: outcome.verdict.as_str().to_owned(),
-                success: outcome.verdict == Verdict::Accepted,
-                instructions: i64::try_from(outcome.instructions).unwrap_or(i64::MAX),
-                latency_us: i64::try_from(latency_us).unwrap_or(i64::MAX),
-                idempotency_key,
-            },
-            queries,
-        })
-        .await
-        .map_err(ApiError::from)?;
-    Ok(Invoked {
-        invocation_id: recorded.id(),
-        version_id,
-        order_id,
-        verdict: outcome.verdict,
-        output: outcome
-            .output
-            .filter(|_| outcome.verdict == Verdict::Accepted),
-        latency_us,
-    })
-}
-
-/// The schema's complaints, by JSON pointer of the offending value.
-pub fn check_input(schemas: &sandbox::ContractSchemas, input: &Value) -> Result<(), InputErrors> {
-    schemas.check_input(input).map_err(|errors| {
-        InputErrors(
-            errors
-                .into_iter()
-                .map(|e| match e.split_once(": ") {
-                    Some((path, msg)) if path.starts_with('/') => (path.to_owned(), msg.to_owned()),
-                    _ => (String::new(), e),
-                })
-                .collect(),
-        )
-    })
 }
 
 /// The message a citizen sees when the app failed: kind, and without the
@@ -294,7 +104,12 @@ pub async fn invoke(
         .rate_limits
         .check(Action::Invoke, Some(who.user().id), addr)?;
     let key = idempotency_key(&headers)?;
-    let done = run_for_citizen(&state, who.user(), app_id, req.input, key).await?;
+    // The user moves into the actor: no copy on this path. Invocations are
+    // not audited, so the actor needs no request id.
+    let actor = Actor::user(who.current.user, None);
+    let done = run_for_citizen(&state, &actor, app_id, req.input, key)
+        .await
+        .map_err(ServiceError::from)?;
     match done.output {
         Some(output) => Ok(Json(InvokeResponse {
             output,

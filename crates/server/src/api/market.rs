@@ -1,21 +1,16 @@
 //! The market: listings of published apps, compared side by side, found by
-//! search; and the glue that keeps the search index in step with the
-//! database (`index_app`, `index_order`, `reindex`).
+//! search (`service::market::select`); and the demo market's seeder.
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
-use domain::{RatingParams, StarHistogram};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use serde::{Deserialize, Serialize};
-use store::market::{Listing, ListingFilter};
-use utoipa::{IntoParams, ToSchema};
+use store::market::ListingFilter;
 
 use super::ApiQuery;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
-use service::market::{bayesian, current_period, rating_floor};
+use service::market::{MarketPage, MarketQuery, current_period, select};
 use service::search_index::reindex;
 
 #[derive(utoipa::OpenApi)]
@@ -27,271 +22,6 @@ pub struct MarketApi;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/market", get(market))
-}
-
-/// Ratings of a listing: histogram, count, Bayesian rating.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RatingSummary {
-    /// Bayesian rating `(C*m + sum) / (C + n)`, two decimals, e.g. "3.85".
-    pub bayesian: String,
-    /// Plain mean, two decimals; absent without ratings.
-    pub mean: Option<String>,
-    pub count: u64,
-    /// Ratings per star, one star first.
-    pub histogram: [u64; 5],
-}
-
-impl RatingSummary {
-    pub fn of(counts: [u64; 5]) -> RatingSummary {
-        let h = StarHistogram::from_counts(counts);
-        RatingSummary {
-            bayesian: h.bayesian(&RatingParams::default()).to_decimal_string(2),
-            mean: h.mean().map(|m| m.to_decimal_string(2)),
-            count: h.n(),
-            histogram: counts,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Reward {
-    pub period: String,
-    /// 1, 2 or 3.
-    pub rank: i32,
-}
-
-/// One app in the market.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MarketItem {
-    pub app_id: i64,
-    pub order_id: i64,
-    pub version_id: i64,
-    pub app_name: String,
-    pub isv: String,
-    pub order_title: String,
-    pub category: String,
-    pub department: String,
-    pub version_number: i32,
-    /// Share of test cases passed by the published version, basis points.
-    pub test_score_bp: Option<i32>,
-    pub published_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
-    pub rating: RatingSummary,
-    /// Distinct citizens who used it successfully this period.
-    pub users_this_period: u64,
-    pub rewards: Vec<Reward>,
-}
-
-impl From<&Listing> for MarketItem {
-    fn from(l: &Listing) -> Self {
-        MarketItem {
-            app_id: l.app_id,
-            order_id: l.order_id,
-            version_id: l.version_id,
-            app_name: l.app_name.clone(),
-            isv: l.isv_name.clone(),
-            order_title: l.order_title.clone(),
-            category: l.category.clone(),
-            department: l.department_name.clone(),
-            version_number: l.version_number,
-            test_score_bp: l.test_score_bp,
-            published_at: l.published_at,
-            updated_at: l.updated_at,
-            rating: RatingSummary::of(l.star_counts),
-            users_this_period: l.users_this_period,
-            rewards: l
-                .rewards
-                .iter()
-                .map(|(period, rank)| Reward {
-                    period: period.clone(),
-                    rank: *rank,
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Sort {
-    /// Bayesian rating, best first (the default).
-    #[default]
-    Rating,
-    /// Users this period, most first.
-    Users,
-    /// Newest publication first.
-    New,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct MarketQuery {
-    /// Only apps of this order (one service's competing apps).
-    pub order: Option<i64>,
-    /// Free text (Chinese or English) over app, order, ISV and department.
-    pub q: Option<String>,
-    pub sort: Option<Sort>,
-    pub category: Option<String>,
-    pub department: Option<String>,
-    /// Only apps rated at least this many whole stars (Bayesian).
-    pub min_rating: Option<u8>,
-    /// The `next` of the previous page.
-    pub cursor: Option<u64>,
-    /// At most 100; default 50.
-    pub limit: Option<u64>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FacetCount {
-    pub value: String,
-    pub count: u64,
-}
-
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct MarketFacets {
-    pub category: Vec<FacetCount>,
-    pub department: Vec<FacetCount>,
-    /// Whole stars ("5", "4", …) and how many apps have that rating.
-    pub rating: Vec<FacetCount>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MarketPage {
-    pub items: Vec<MarketItem>,
-    pub next: Option<u64>,
-    pub total: u64,
-    pub facets: MarketFacets,
-}
-
-/// Apps a market query selects, sorted, with facets: shared by the API and
-/// the web pages.
-pub async fn select(state: &AppState, q: &MarketQuery) -> ApiResult<MarketPage> {
-    let text = q.q.as_deref().map(str::trim).unwrap_or("");
-    if text.chars().count() > 200 {
-        return Err(ApiError::invalid_field("q", "搜索词过长 / query too long"));
-    }
-    let searched = !text.is_empty()
-        || q.category.is_some()
-        || q.department.is_some()
-        || q.min_rating.is_some();
-    let mut facets = MarketFacets::default();
-    let filter = if searched {
-        let found = state
-            .search
-            .query(&search::Query {
-                text: text.to_owned(),
-                kind: Some(search::Kind::App),
-                order_id: q.order,
-                category: q.category.clone(),
-                department: q.department.clone(),
-                min_rating: q.min_rating,
-                offset: 0,
-                limit: search::MAX_LIMIT,
-            })
-            .await
-            .map_err(ApiError::internal)?;
-        let to_counts = |v: Vec<(String, u64)>| {
-            v.into_iter()
-                .map(|(value, count)| FacetCount { value, count })
-                .collect()
-        };
-        facets.category = to_counts(found.facets.category);
-        facets.department = to_counts(found.facets.department);
-        facets.rating = found
-            .facets
-            .rating
-            .into_iter()
-            .map(|(r, count)| FacetCount {
-                value: r.to_string(),
-                count,
-            })
-            .collect();
-        ListingFilter {
-            order_id: q.order,
-            app_ids: Some(found.hits.iter().map(|h| h.id).collect()),
-        }
-    } else {
-        ListingFilter {
-            order_id: q.order,
-            app_ids: None,
-        }
-    };
-    let mut listings = store::market::listings(
-        state.db.conn(),
-        &filter,
-        &current_period(state.config.timezone),
-    )
-    .await?;
-    if !searched {
-        facets = facets_of(&listings);
-    }
-    match q.sort.unwrap_or_default() {
-        Sort::Rating => listings.sort_by(|a, b| {
-            bayesian(b.star_counts)
-                .cmp(&bayesian(a.star_counts))
-                .then(b.users_this_period.cmp(&a.users_this_period))
-                .then(a.app_id.cmp(&b.app_id))
-        }),
-        Sort::Users => listings.sort_by(|a, b| {
-            b.users_this_period
-                .cmp(&a.users_this_period)
-                .then(a.app_id.cmp(&b.app_id))
-        }),
-        Sort::New => listings.sort_by(|a, b| {
-            b.published_at
-                .cmp(&a.published_at)
-                .then(b.app_id.cmp(&a.app_id))
-        }),
-    }
-    let total = listings.len() as u64;
-    let limit = q.limit.unwrap_or(50).clamp(1, 100);
-    let start = q.cursor.unwrap_or(0).min(total);
-    let end = start.saturating_add(limit).min(total);
-    let items = listings[start as usize..end as usize]
-        .iter()
-        .map(MarketItem::from)
-        .collect();
-    Ok(MarketPage {
-        items,
-        next: (end < total).then_some(end),
-        total,
-        facets,
-    })
-}
-
-fn facets_of(listings: &[Listing]) -> MarketFacets {
-    use std::collections::BTreeMap;
-    let mut cat: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut dep: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut rating: BTreeMap<u8, u64> = BTreeMap::new();
-    for l in listings {
-        *cat.entry(&l.category).or_default() += 1;
-        *dep.entry(&l.department_name).or_default() += 1;
-        *rating.entry(rating_floor(l.star_counts)).or_default() += 1;
-    }
-    let sorted = |m: BTreeMap<&str, u64>| {
-        let mut v: Vec<FacetCount> = m
-            .into_iter()
-            .map(|(k, count)| FacetCount {
-                value: k.to_owned(),
-                count,
-            })
-            .collect();
-        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-        v
-    };
-    MarketFacets {
-        category: sorted(cat),
-        department: sorted(dep),
-        rating: rating
-            .into_iter()
-            .rev()
-            .map(|(r, count)| FacetCount {
-                value: r.to_string(),
-                count,
-            })
-            .collect(),
-    }
 }
 
 /// The market: published apps with their public numbers (public).
@@ -534,6 +264,8 @@ pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
     // The demo citizen has used every listed app of these services this
     // period and rated each.
     if let Some(citizen) = store::users::find_by_email(conn, "citizen@demo.local").await? {
+        let citizen_id = citizen.id;
+        let citizen = Actor::user(citizen, rid.as_option());
         for (slug, &order_id) in &orders {
             let Some(input) = demo_input(slug) else {
                 continue;
@@ -549,7 +281,7 @@ pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
             .await?;
             for l in &listed {
                 let key = format!("demo-seed-{}", l.app_id);
-                let used = super::invoke::run_for_citizen(
+                let used = service::invoke::run_for_citizen(
                     state,
                     &citizen,
                     l.app_id,
@@ -569,20 +301,19 @@ pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
                 let Some((stars, comment)) = review else {
                     continue;
                 };
-                if store::ratings::find_by_citizen(conn, l.app_id, citizen.id)
+                if store::ratings::find_by_citizen(conn, l.app_id, citizen_id)
                     .await?
                     .is_none()
                 {
-                    super::ratings::rate(
+                    service::ratings::rate(
                         state,
                         &citizen,
                         l.app_id,
-                        super::ratings::RatingRequest {
+                        service::ratings::RatingRequest {
                             stars,
                             comment: Some(comment.into()),
                             suggestion: None,
                         },
-                        rid.0.clone(),
                     )
                     .await?;
                 }
