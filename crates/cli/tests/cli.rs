@@ -411,3 +411,38 @@ async fn serve_demo_listens_signs_the_demo_citizen_in_and_shows_the_chinese_home
 
     drop(server);
 }
+
+#[test]
+fn serve_stops_at_start_with_a_clear_message_when_meilisearch_does_not_answer() {
+    // A port that nothing listens on: bound, read, closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_govmarket"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env_remove("DATABASE_URL")
+        .env_remove("GOVMARKET_DATABASE_URL")
+        .env_remove("GOVMARKET_CONFIG")
+        .env("MEILI_URL", format!("http://127.0.0.1:{port}"))
+        .env("GOVMARKET_LOG", "warn")
+        .output()
+        .expect("run govmarket serve");
+    assert!(
+        !out.status.success(),
+        "serve kept running without Meilisearch"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "Meilisearch at http://127.0.0.1:{port} does not answer"
+        )),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("listening"), "{stdout}");
+}
