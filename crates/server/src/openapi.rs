@@ -68,6 +68,51 @@ static DOCUMENT: LazyLock<serde_json::Value> = LazyLock::new(|| {
     doc
 });
 
+/// utoipa names an operation after its handler, and several areas have a
+/// `list` or a `get`: an operation id shared by two operations is prefixed
+/// with its tag (`orders_list`), which generated clients use as the method
+/// name.
+fn unique_operation_ids(doc: &mut serde_json::Value) {
+    use std::collections::HashMap;
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) else {
+        return;
+    };
+    for item in paths.values() {
+        for op in item.as_object().into_iter().flat_map(|i| i.values()) {
+            if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
+                *seen.entry(id.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            let Some(id) = op.get("operationId").and_then(|v| v.as_str()) else {
+                continue;
+            };
+            if seen.get(id).copied().unwrap_or(0) > 1 {
+                let tag = op
+                    .get("tags")
+                    .and_then(|t| t.get(0))
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("api");
+                let renamed = format!("{tag}_{id}");
+                op.insert("operationId".into(), serde_json::Value::String(renamed));
+            }
+        }
+    }
+}
+
 /// What OpenAPI 3.1 requires and the annotations leave implicit, filled
 /// in once for every operation rather than repeated on each handler: each
 /// `{name}` of a path is a declared, required path parameter (`id`s are
@@ -75,6 +120,7 @@ static DOCUMENT: LazyLock<serde_json::Value> = LazyLock::new(|| {
 /// (its status's reason phrase unless the annotation gave one).
 fn complete(doc: &mut serde_json::Value) {
     use serde_json::{Value, json};
+    unique_operation_ids(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -276,6 +322,26 @@ mod tests {
             let name = &rest[..rest.find('"').unwrap_or(rest.len())];
             if doc["components"]["schemas"].get(name).is_none() {
                 problems.push(format!("dangling reference to schema {name}"));
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for item in doc["paths"].as_object().expect("paths").values() {
+            for op in item.as_object().expect("path item").values() {
+                if let Some(id) = op["operationId"].as_str()
+                    && !ids.insert(id)
+                {
+                    problems.push(format!("operationId {id} is used twice"));
+                }
+            }
+        }
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    let name = p["name"].as_str().unwrap_or("");
+                    if p["in"] == "path" && !path.contains(&format!("{{{name}}}")) {
+                        problems.push(format!("{method} {path}: {name} is no path parameter"));
+                    }
+                }
             }
         }
         assert!(problems.is_empty(), "{problems:#?}");

@@ -124,6 +124,7 @@ pub enum Sort {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MarketQuery {
     /// Only apps of this order (one service's competing apps).
