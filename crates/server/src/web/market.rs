@@ -1059,7 +1059,7 @@ async fn usable(
         },
     )
     .await
-    .map_err(|e| error_page(page, e.into(), &back))?;
+    .map_err(|e| error_page(page, e, &back))?;
     let contract = service::appdata::contract_for_order(&state.db, order_id)
         .await
         .map_err(|e| error_page(page, e.into(), &back))?;
