@@ -143,39 +143,6 @@ fn metric(value: Option<u64>, scale: f64, digits: usize) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_run_without_hidden_cases_says_what_the_platform_adds() {
-        let kit = KitInfo {
-            hidden_cases: 12,
-            threshold_percent: Some(95),
-        };
-        let note = sample_only_note(0, Some(&kit)).unwrap();
-        assert!(
-            note.contains("the platform also runs 12 hidden cases"),
-            "{note}"
-        );
-        assert!(note.contains("95%"), "{note}");
-        assert!(sample_only_note(3, Some(&kit)).is_none());
-        assert!(
-            sample_only_note(0, None)
-                .unwrap()
-                .contains("no hidden cases")
-        );
-        let none = KitInfo {
-            hidden_cases: 0,
-            threshold_percent: None,
-        };
-        assert_eq!(
-            sample_only_note(0, Some(&none)).unwrap(),
-            "sample cases only: this order has no hidden cases"
-        );
-    }
-}
-
 fn print_table(report: &TestReport, verbose: bool) {
     if let Some(module) = &report.module {
         println!(
@@ -245,5 +212,38 @@ fn print_case(case: &CaseResult, verbose: bool) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_without_hidden_cases_says_what_the_platform_adds() {
+        let kit = KitInfo {
+            hidden_cases: 12,
+            threshold_percent: Some(95),
+        };
+        let note = sample_only_note(0, Some(&kit)).unwrap();
+        assert!(
+            note.contains("the platform also runs 12 hidden cases"),
+            "{note}"
+        );
+        assert!(note.contains("95%"), "{note}");
+        assert!(sample_only_note(3, Some(&kit)).is_none());
+        assert!(
+            sample_only_note(0, None)
+                .unwrap()
+                .contains("no hidden cases")
+        );
+        let none = KitInfo {
+            hidden_cases: 0,
+            threshold_percent: None,
+        };
+        assert_eq!(
+            sample_only_note(0, Some(&none)).unwrap(),
+            "sample cases only: this order has no hidden cases"
+        );
     }
 }
