@@ -56,6 +56,8 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 cleanup() {
   as_pg "$PG_BIN/pg_ctl" -D "$pgdir" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$pgdir"
+  if [ -n "${MEILI_PID:-}" ]; then kill "$MEILI_PID" 2>/dev/null || true; fi
+  if [ -n "${meilidir:-}" ]; then rm -rf "$meilidir"; fi
 }
 trap cleanup EXIT
 
@@ -77,8 +79,39 @@ if [ -z "$started" ]; then
   exit 1
 fi
 
+# Meilisearch: a running one (MEILI_URL), else a binary we start (MEILI_BIN,
+# else the one the project ships beside it in ../shared/tools/meilisearch).
+# Without any, the tests that need it say so and skip.
+meili_tools="$(cd .. && pwd)/shared/tools/meilisearch"
+if [ -n "${MEILI_URL:-}" ]; then
+  echo "== Meilisearch at $MEILI_URL"
+elif [ -n "${MEILI_BIN:-}" ] || [ -x "$meili_tools/start.sh" ]; then
+  meilidir=$(mktemp -d /tmp/govmarket-meili.XXXXXX)
+  if [ -n "${MEILI_BIN:-}" ]; then
+    port=$(free_port)
+    key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    "$MEILI_BIN" --db-path "$meilidir/data.ms" --http-addr "127.0.0.1:$port" \
+      --master-key "$key" --no-analytics --env development >"$meilidir/log" 2>&1 &
+    MEILI_PID=$!
+    for _ in $(seq 1 100); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+      sleep 0.1
+    done
+    export MEILI_URL="http://127.0.0.1:$port" MEILI_API_KEY="$key"
+  else
+    meili_env=$(bash "$meili_tools/start.sh" "$meilidir")
+    eval "export $meili_env"
+  fi
+  echo "== Meilisearch started at $MEILI_URL"
+else
+  echo "== no Meilisearch (set MEILI_URL, or MEILI_BIN to a meilisearch binary): its tests skip"
+fi
+
 echo "== tests on SQLite"
 env -u TEST_DATABASE_URL cargo test --workspace --locked
+
+echo "== the served OpenAPI document, checked by openapi-spec-validator"
+bash scripts/openapi-check.sh target/debug/govmarket
 
 echo "== tests on PostgreSQL"
 TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres" cargo test --workspace --locked

@@ -6,6 +6,8 @@
  *   gm_read_request()      read the whole stdin (the request JSON) into a NUL-terminated buffer
  *   gm_json_parse()        parse JSON into a small tree (gm_json), gm_json_get() / gm_json_at()
  *   gm_query()             gov.query: one record of a granted dataset, as JSON text
+ *   gm_writer / gm_w_*()   write JSON into a buffer: objects, arrays, escaped strings, integers,
+ *                          booleans; reports running out of room instead of truncating
  *   gm_write_output()      write the response JSON to stdout
  *   gm_log()               printf-style line to stderr (the ISV's log; never shown to citizens)
  *
@@ -331,19 +333,208 @@ static inline int64_t gm_json_int(const gm_json *v, int64_t fallback) {
     return v && v->type == GM_NUMBER ? v->integer : fallback;
 }
 
-/* Write `s` as a JSON string literal into `out` (at most `cap` bytes, NUL-terminated). */
-static inline void gm_json_quote(char *out, size_t cap, const char *s) {
-    size_t n = 0;
-    if (cap < 3) { if (cap) out[0] = '\0'; return; }
-    out[n++] = '"';
-    for (; *s && n + 8 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { out[n++] = '\\'; out[n++] = (char)c; }
-        else if (c < 0x20) n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
-        else out[n++] = (char)c;
+/* ---- a small JSON writer ---------------------------------------------------------------- */
+
+/* Writes JSON into a buffer the app provides, with commas, quoting and escaping done for it.
+ * It never truncates silently: once something does not fit, the writer stops writing and
+ * gm_w_finish() reports GM_W_NO_ROOM, so the app can answer with a smaller output or a larger
+ * buffer instead of printing broken JSON.
+ *
+ *   char buf[4096];
+ *   gm_writer w;
+ *   gm_w_init(&w, buf, sizeof buf);
+ *   gm_w_object(&w);
+ *     gm_w_key(&w, "name");    gm_w_string(&w, "张三");
+ *     gm_w_key(&w, "months");  gm_w_int(&w, 36);
+ *     gm_w_key(&w, "items");   gm_w_array(&w); gm_w_bool(&w, 1); gm_w_null(&w); gm_w_end(&w);
+ *   gm_w_end(&w);
+ *   if (gm_w_finish(&w) == GM_W_OK) gm_write_output(buf);
+ */
+
+#define GM_W_OK 0
+#define GM_W_NO_ROOM (-1)     /* the buffer is too small for what was written */
+#define GM_W_BAD_NESTING (-2) /* end without begin, a key outside an object, unclosed values */
+#define GM_W_MAX_DEPTH 32
+
+typedef struct {
+    char *buf;
+    size_t cap;
+    size_t len;
+    int error;                        /* GM_W_OK until something goes wrong; then sticky */
+    int depth;
+    char kind[GM_W_MAX_DEPTH];        /* '{' or '[' per open container */
+    int count[GM_W_MAX_DEPTH];        /* values (or keys) written in each open container */
+    int key_pending;                  /* a key was written; its value comes next */
+    int done;                         /* a complete top-level value was written */
+} gm_writer;
+
+static inline void gm_w_init(gm_writer *w, char *buf, size_t cap) {
+    memset(w, 0, sizeof *w);
+    w->buf = buf;
+    w->cap = cap;
+    if (cap) buf[0] = '\0';
+    else w->error = GM_W_NO_ROOM;
+}
+
+static inline void gm_w_fail(gm_writer *w, int error) {
+    if (w->error == GM_W_OK) w->error = error;
+}
+
+/* Appends raw bytes, keeping room for the final NUL. */
+static inline void gm_w_put(gm_writer *w, const char *s, size_t n) {
+    if (w->error) return;
+    if (w->len + n + 1 > w->cap) {
+        gm_w_fail(w, GM_W_NO_ROOM);
+        return;
     }
-    out[n++] = '"';
-    out[n] = '\0';
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = '\0';
+}
+
+/* Before any value: the comma, and the checks that a value may stand here. */
+static inline void gm_w_value_begins(gm_writer *w) {
+    if (w->error) return;
+    if (w->depth == 0) {
+        if (w->done) gm_w_fail(w, GM_W_BAD_NESTING); /* a second top-level value */
+        return;
+    }
+    int top = w->depth - 1;
+    if (w->kind[top] == '{') {
+        if (!w->key_pending) gm_w_fail(w, GM_W_BAD_NESTING); /* a value without its key */
+        w->key_pending = 0;
+        return;
+    }
+    if (w->count[top]++ > 0) gm_w_put(w, ",", 1);
+}
+
+static inline void gm_w_value_ends(gm_writer *w) {
+    if (w->depth == 0) w->done = 1;
+}
+
+/* Appends `s` as the inside of a JSON string (escapes, no quotes). */
+static inline void gm_w_escaped(gm_writer *w, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    for (; *s && !w->error; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            gm_w_put(w, esc, 2);
+        } else if (c == '\n') {
+            gm_w_put(w, "\\n", 2);
+        } else if (c == '\t') {
+            gm_w_put(w, "\\t", 2);
+        } else if (c == '\r') {
+            gm_w_put(w, "\\r", 2);
+        } else if (c < 0x20) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            gm_w_put(w, esc, 6);
+        } else {
+            gm_w_put(w, (const char *)&c, 1);
+        }
+    }
+}
+
+static inline void gm_w_open(gm_writer *w, char kind) {
+    gm_w_value_begins(w);
+    if (w->error) return;
+    if (w->depth == GM_W_MAX_DEPTH) {
+        gm_w_fail(w, GM_W_BAD_NESTING);
+        return;
+    }
+    gm_w_put(w, &kind, 1);
+    w->kind[w->depth] = kind;
+    w->count[w->depth] = 0;
+    w->depth++;
+}
+
+/* Begins an object; its members are gm_w_key() then a value; gm_w_end() closes it. */
+static inline void gm_w_object(gm_writer *w) { gm_w_open(w, '{'); }
+
+/* Begins an array; gm_w_end() closes it. */
+static inline void gm_w_array(gm_writer *w) { gm_w_open(w, '['); }
+
+/* Closes the innermost object or array. */
+static inline void gm_w_end(gm_writer *w) {
+    if (w->error) return;
+    if (w->depth == 0 || w->key_pending) {
+        gm_w_fail(w, GM_W_BAD_NESTING);
+        return;
+    }
+    char close = w->kind[w->depth - 1] == '{' ? '}' : ']';
+    gm_w_put(w, &close, 1);
+    w->depth--;
+    gm_w_value_ends(w);
+}
+
+/* A member's key, inside an object. */
+static inline void gm_w_key(gm_writer *w, const char *key) {
+    if (w->error) return;
+    int top = w->depth - 1;
+    if (w->depth == 0 || w->kind[top] != '{' || w->key_pending) {
+        gm_w_fail(w, GM_W_BAD_NESTING);
+        return;
+    }
+    if (w->count[top]++ > 0) gm_w_put(w, ",", 1);
+    gm_w_put(w, "\"", 1);
+    gm_w_escaped(w, key);
+    gm_w_put(w, "\":", 2);
+    w->key_pending = 1;
+}
+
+static inline void gm_w_string(gm_writer *w, const char *s) {
+    gm_w_value_begins(w);
+    gm_w_put(w, "\"", 1);
+    gm_w_escaped(w, s ? s : "");
+    gm_w_put(w, "\"", 1);
+    gm_w_value_ends(w);
+}
+
+static inline void gm_w_int(gm_writer *w, int64_t v) {
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%lld", (long long)v);
+    gm_w_value_begins(w);
+    gm_w_put(w, digits, (size_t)n);
+    gm_w_value_ends(w);
+}
+
+static inline void gm_w_bool(gm_writer *w, int v) {
+    gm_w_value_begins(w);
+    if (v) gm_w_put(w, "true", 4);
+    else gm_w_put(w, "false", 5);
+    gm_w_value_ends(w);
+}
+
+static inline void gm_w_null(gm_writer *w) {
+    gm_w_value_begins(w);
+    gm_w_put(w, "null", 4);
+    gm_w_value_ends(w);
+}
+
+/* A value that is JSON text already (e.g. a record gm_query() returned), written as it is. */
+static inline void gm_w_raw(gm_writer *w, const char *json) {
+    gm_w_value_begins(w);
+    gm_w_put(w, json, strlen(json));
+    gm_w_value_ends(w);
+}
+
+/* GM_W_OK when one complete JSON value was written and fitted; else why not. */
+static inline int gm_w_finish(const gm_writer *w) {
+    if (w->error) return w->error;
+    if (w->depth != 0 || !w->done) return GM_W_BAD_NESTING;
+    return GM_W_OK;
+}
+
+/* Write `s` as a JSON string literal into `out` (at most `cap` bytes with the NUL).
+ * Returns GM_W_OK, or GM_W_NO_ROOM when it does not fit: then `out` is the empty string, never
+ * a cut-off literal. */
+static inline int gm_json_quote(char *out, size_t cap, const char *s) {
+    gm_writer w;
+    gm_w_init(&w, out, cap);
+    gm_w_string(&w, s);
+    int r = gm_w_finish(&w);
+    if (r != GM_W_OK && cap) out[0] = '\0';
+    return r;
 }
 
 #endif /* GOVMARKET_H */

@@ -41,6 +41,7 @@ pub fn run(args: AppTestArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read {}", args.wasm.display()))?;
     let suite = SuiteDir::load(&args.suite)
         .with_context(|| format!("cannot load the suite in {}", args.suite.display()))?;
+    let kit = KitInfo::read(&args.suite)?;
     let sandbox = Sandbox::new(SandboxConfig::default())?;
     let options = EvalOptions {
         now: args.now.clone(),
@@ -73,12 +74,65 @@ pub fn run(args: AppTestArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_table(&report, args.verbose);
     }
+    if report.rejection.is_none()
+        && let Some(note) = sample_only_note(u64::from(report.totals.hidden_cases), kit.as_ref())
+    {
+        // On stderr with --json, so the JSON on stdout stays one document.
+        if args.json {
+            eprintln!("{note}");
+        } else {
+            println!("{note}");
+        }
+    }
     Ok(if report.rejection.is_some() {
         ExitCode::from(2)
     } else if report.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// `kit.json` of a starter kit: what the platform runs besides the kit's
+/// sample cases, which the kit cannot contain.
+#[derive(Debug, serde::Deserialize)]
+struct KitInfo {
+    hidden_cases: u64,
+    #[serde(default)]
+    threshold_percent: Option<u8>,
+}
+
+impl KitInfo {
+    /// The suite directory's `kit.json`, if it is a starter kit.
+    fn read(dir: &std::path::Path) -> anyhow::Result<Option<KitInfo>> {
+        let path = dir.join("kit.json");
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .with_context(|| format!("{} is not a starter kit's kit.json", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+}
+
+/// A local run over sample cases only proves less than it seems: say so,
+/// with the number of hidden cases the platform will also run.
+fn sample_only_note(hidden_run: u64, kit: Option<&KitInfo>) -> Option<String> {
+    if hidden_run > 0 {
+        return None;
+    }
+    Some(match kit {
+        Some(k) if k.hidden_cases > 0 => format!(
+            "sample cases only: the platform also runs {} hidden case{}{}; a local pass does not promise a pass there",
+            k.hidden_cases,
+            if k.hidden_cases == 1 { "" } else { "s" },
+            k.threshold_percent
+                .map(|t| format!(" (at least {t}% of them must be accepted)"))
+                .unwrap_or_default()
+        ),
+        Some(_) => "sample cases only: this order has no hidden cases".to_owned(),
+        None => "sample cases only: this suite has no hidden cases, and the platform may run hidden ones".to_owned(),
     })
 }
 
@@ -158,5 +212,38 @@ fn print_case(case: &CaseResult, verbose: bool) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_without_hidden_cases_says_what_the_platform_adds() {
+        let kit = KitInfo {
+            hidden_cases: 12,
+            threshold_percent: Some(95),
+        };
+        let note = sample_only_note(0, Some(&kit)).unwrap();
+        assert!(
+            note.contains("the platform also runs 12 hidden cases"),
+            "{note}"
+        );
+        assert!(note.contains("95%"), "{note}");
+        assert!(sample_only_note(3, Some(&kit)).is_none());
+        assert!(
+            sample_only_note(0, None)
+                .unwrap()
+                .contains("no hidden cases")
+        );
+        let none = KitInfo {
+            hidden_cases: 0,
+            threshold_percent: None,
+        };
+        assert_eq!(
+            sample_only_note(0, Some(&none)).unwrap(),
+            "sample cases only: this order has no hidden cases"
+        );
     }
 }

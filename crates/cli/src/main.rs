@@ -164,10 +164,22 @@ fn init_tracing() {
     let filter = EnvFilter::try_from_env("GOVMARKET_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    tracing_subscriber::fmt()
+    // A person at a terminal reads coloured lines; anything else (a file, a
+    // log collector) gets one JSON object per line, with the request's span
+    // (its id) in each, and no colour codes.
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        builder.init();
+    } else {
+        builder
+            .json()
+            .with_ansi(false)
+            .with_current_span(true)
+            .init();
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -181,12 +193,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let state = AppState::build(config).await?;
             if demo {
                 let report = demo::seed_all(&state).await.map_err(api_err)?;
-                println!(
-                    "demo ready ({report:?}): citizen@demo.local, isv@demo.local, \
-                     department@demo.local, finance@demo.local, supervisor@demo.local, \
-                     admin@demo.local — password `{}`",
-                    demo::DEMO_PASSWORD
-                );
+                println!("{}", demo_sentences(&report));
             }
             service::settlement::resume_payouts(&state).await?;
             service::pipeline::spawn_workers(state.clone(), state.config.workers);
@@ -281,13 +288,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), overrides(None))?;
             let state = AppState::build(config).await?;
             let report = demo::seed_all(&state).await.map_err(api_err)?;
-            println!(
-                "demo seeded: {} accounts created ({report:?})",
-                report.accounts
-            );
+            println!("{}", demo_sentences(&report));
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// What the demo holds, and how to sign in, as sentences for a person.
+fn demo_sentences(r: &demo::SeedReport) -> String {
+    format!(
+        "The demo is ready: {} orders with {} competing apps in the market, \
+         {} usage events of the last quarter to settle, {} new accounts.\n\
+         Sign in with any of citizen@demo.local, isv@demo.local, department@demo.local, \
+         finance@demo.local, supervisor@demo.local or admin@demo.local; \
+         the password is {}.",
+        r.orders,
+        r.market_apps,
+        r.quarter_invocations,
+        r.accounts,
+        demo::DEMO_PASSWORD
+    )
 }
 
 fn api_err(e: server::ApiError) -> anyhow::Error {

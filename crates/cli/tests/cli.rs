@@ -352,11 +352,14 @@ async fn serve_demo_listens_signs_the_demo_citizen_in_and_shows_the_chinese_home
     // reader keeps draining stdout afterwards so the server never blocks
     // on a full pipe.
     let (tx, rx) = std::sync::mpsc::channel();
+    let (said_tx, said_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             if let Some(rest) = line.strip_prefix("govmarket is listening on ") {
                 let _ = tx.send(rest.trim_end_matches('/').to_owned());
+            } else {
+                let _ = said_tx.send(line);
             }
         }
     });
@@ -365,6 +368,12 @@ async fn serve_demo_listens_signs_the_demo_citizen_in_and_shows_the_chinese_home
         .recv_timeout(START_DEADLINE)
         .expect("govmarket printed its listening address in time");
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    // Before listening it told a person, in sentences, how to sign in.
+    let said: Vec<String> = said_rx.try_iter().collect();
+    let said = said.join("\n");
+    assert!(said.contains("The demo is ready"), "{said}");
+    assert!(said.contains("citizen@demo.local"), "{said}");
+    assert!(!said.contains("SeedReport"), "{said}");
 
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
@@ -410,4 +419,67 @@ async fn serve_demo_listens_signs_the_demo_citizen_in_and_shows_the_chinese_home
     assert!(html.contains("选择适合您的政务服务应用"), "{html}");
 
     drop(server);
+}
+
+#[test]
+fn serve_stops_at_start_with_a_clear_message_when_meilisearch_does_not_answer() {
+    // A port that nothing listens on: bound, read, closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_govmarket"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env_remove("DATABASE_URL")
+        .env_remove("GOVMARKET_DATABASE_URL")
+        .env_remove("GOVMARKET_CONFIG")
+        .env("MEILI_URL", format!("http://127.0.0.1:{port}"))
+        .env("GOVMARKET_LOG", "warn")
+        .output()
+        .expect("run govmarket serve");
+    assert!(
+        !out.status.success(),
+        "serve kept running without Meilisearch"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "Meilisearch at http://127.0.0.1:{port} does not answer"
+        )),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("listening"), "{stdout}");
+}
+
+#[test]
+fn logs_written_to_a_file_or_pipe_are_json_lines_without_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_govmarket"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("migrate")
+        .env_remove("DATABASE_URL")
+        .env_remove("GOVMARKET_DATABASE_URL")
+        .env_remove("GOVMARKET_CONFIG")
+        .env("GOVMARKET_LOG", "info")
+        .output()
+        .expect("run govmarket migrate");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "migrate logged nothing at info");
+    for line in lines {
+        assert!(!line.contains('\u{1b}'), "colour code in {line:?}");
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        assert!(
+            v["level"].is_string() && v["fields"]["message"].is_string(),
+            "{v}"
+        );
+    }
 }

@@ -155,6 +155,13 @@ pub trait Search: Send + Sync {
     async fn query(&self, q: &Query) -> Result<Results, SearchError>;
     /// `tantivy` or `meilisearch`, for logs and the health page.
     fn backend(&self) -> &'static str;
+    /// Whether the engine answers now, with its index usable: a node checks
+    /// at start-up so that a wrong `MEILI_URL` stops it with a clear message
+    /// instead of failing every search later. An embedded index is there
+    /// once opened.
+    async fn check(&self) -> Result<(), SearchError> {
+        Ok(())
+    }
 }
 
 /// Counts in descending order, ties by value, as both engines report them.

@@ -235,6 +235,12 @@ impl Search for MeiliSearch {
         })
     }
 
+    async fn check(&self) -> Result<(), SearchError> {
+        self.client.health().await?;
+        // The key must also be good for this index, not only for /health.
+        self.ensure_configured().await
+    }
+
     fn backend(&self) -> &'static str {
         "meilisearch"
     }

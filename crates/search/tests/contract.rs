@@ -196,7 +196,10 @@ async fn the_tantivy_index_survives_a_restart_in_its_directory() {
 #[tokio::test]
 async fn meilisearch_keeps_the_search_contract_when_configured() {
     let Ok(url) = std::env::var("MEILI_URL") else {
-        eprintln!("MEILI_URL not set: Meilisearch half of the contract suite skipped");
+        eprintln!(
+            "MEILI_URL not set: Meilisearch half of the contract suite skipped \
+             (run scripts/test.sh with MEILI_BIN=/path/to/meilisearch, or set MEILI_URL and MEILI_API_KEY)"
+        );
         return;
     };
     let key = std::env::var("MEILI_API_KEY").ok();

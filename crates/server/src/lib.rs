@@ -9,6 +9,7 @@ pub mod demo_orders;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod metrics;
 pub mod openapi;
 pub mod state;
 pub mod web;
@@ -50,10 +51,14 @@ pub fn app(state: AppState) -> Router {
             csrf::ensure_seed,
         ));
 
+    // Installed before the first request is counted.
+    let _ = metrics::handle();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
         .nest("/api/v1", api)
         .merge(web)
+        .route_layer(middleware::from_fn(metrics::track))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

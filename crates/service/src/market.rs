@@ -134,6 +134,7 @@ pub enum Sort {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MarketQuery {
     /// Only apps of this order (one service's competing apps).

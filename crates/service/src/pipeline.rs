@@ -358,6 +358,12 @@ async fn handle(
     } else {
         VersionStatus::Failed
     };
+    for c in &report.cases {
+        metrics::counter!("govmarket_test_case_verdicts_total", "verdict" => c.verdict.as_str())
+            .increment(1);
+    }
+    metrics::counter!("govmarket_test_runs_total", "status" => verdict_status.as_str())
+        .increment(1);
     let score_bp = i32::try_from(report.score_percent.min(100) * 100).unwrap_or(0);
     let rows = report
         .cases

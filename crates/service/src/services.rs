@@ -54,7 +54,24 @@ impl Services {
                 )
             })?;
         store::migrate(&db).await.context("migrations failed")?;
-        Self::with_db(config, db)
+        let services = Self::with_db(config, db)?;
+        let config = &services.config;
+        if let Some(url) = &config.meili_url {
+            services.search.check().await.with_context(|| {
+                format!(
+                    "Meilisearch at {} does not answer (MEILI_URL, MEILI_API_KEY, MEILI_INDEX); \
+                     start it or unset MEILI_URL to use the embedded index",
+                    crate::config::redact_url(url)
+                )
+            })?;
+        } else if services.db.backend() == sea_orm::DbBackend::Postgres {
+            tracing::warn!(
+                "search index is local to this node ({}/search): with several API nodes \
+                 set MEILI_URL so that all of them search the same index",
+                config.data_dir.display()
+            );
+        }
+        Ok(services)
     }
 
     pub fn with_db(config: Config, db: store::Db) -> anyhow::Result<Services> {

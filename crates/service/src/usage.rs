@@ -154,6 +154,7 @@ fn only(answers: Result<Vec<Recorded>, store::StoreError>) -> Result<Recorded, s
 
 async fn write_batch(writer: &mut store::usage::Writer, batch: &mut Vec<(UsageEvent, Reply)>) {
     let (events, replies): (Vec<UsageEvent>, Vec<Reply>) = batch.drain(..).unzip();
+    metrics::histogram!("govmarket_usage_batch_events").record(events.len() as f64);
     match writer.write(&events).await {
         Ok(ids) => {
             for (reply, id) in replies.into_iter().zip(ids) {

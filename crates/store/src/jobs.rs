@@ -121,6 +121,46 @@ fn after(now: DateTime<Utc>, delay: Duration) -> Result<DateTime<Utc>, StoreErro
         .ok_or_else(|| StoreError::InvalidInput(format!("duration {delay:?} is too long")))
 }
 
+/// How the queue stands: jobs waiting (queued and due) and running, and
+/// when the oldest waiting one was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueStats {
+    pub waiting: u64,
+    pub running: u64,
+    pub oldest_waiting_since: Option<DateTime<Utc>>,
+}
+
+/// The queue's state now, for the operations metrics.
+pub async fn queue_stats<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+) -> Result<QueueStats, StoreError> {
+    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
+    let waiting_filter = || {
+        jobs::Entity::find()
+            .filter(jobs::Column::Status.eq(JobStatus::Queued.as_str()))
+            .filter(jobs::Column::RunAfter.lte(now))
+    };
+    let waiting = waiting_filter().count(conn).await?;
+    let running = jobs::Entity::find()
+        .filter(jobs::Column::Status.eq(JobStatus::Running.as_str()))
+        .count(conn)
+        .await?;
+    let oldest: Option<DateTime<Utc>> = waiting_filter()
+        .select_only()
+        .column(jobs::Column::CreatedAt)
+        .order_by_asc(jobs::Column::CreatedAt)
+        .limit(1)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(QueueStats {
+        waiting,
+        running,
+        oldest_waiting_since: oldest,
+    })
+}
+
 /// Queues a job to run as soon as a worker is free.
 pub async fn enqueue<C: ConnectionTrait>(
     conn: &C,

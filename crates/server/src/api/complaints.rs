@@ -344,6 +344,7 @@ pub fn in_scope(scope: &store::complaints::Scope, c: &complaints::Model) -> bool
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ComplaintQuery {
     /// open | answered | resolved

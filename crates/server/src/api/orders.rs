@@ -1157,6 +1157,7 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrderQuery {
     /// draft | open | closed | cancelled; default: all but other departments' drafts.
@@ -1336,6 +1337,7 @@ pub async fn cancel(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetQuery {
     /// Whether ISVs may download it in the starter kit (default false).
