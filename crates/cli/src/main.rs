@@ -298,7 +298,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn demo_sentences(r: &demo::SeedReport) -> String {
     format!(
         "The demo is ready: {} orders with {} competing apps in the market, \
-         {} usage events of the last quarter to settle, {} new accounts.\n\
+         {} usage events of the last quarter to settle; {} accounts created.\n\
          Sign in with any of citizen@demo.local, isv@demo.local, department@demo.local, \
          finance@demo.local, supervisor@demo.local or admin@demo.local; \
          the password is {}.",
