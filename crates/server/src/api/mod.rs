@@ -26,8 +26,6 @@ use utoipa::IntoParams;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub use auth::{UserView, check_credentials, mask_id_number};
-
 /// `axum::Json` whose rejections use our error format.
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
