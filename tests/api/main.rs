@@ -6,6 +6,7 @@ mod bad_input;
 mod complaints;
 mod config;
 mod market;
+mod metrics;
 mod orders;
 mod pipeline;
 mod ratings;

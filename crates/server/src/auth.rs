@@ -127,6 +127,9 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// A set of roles a route admits.
 pub trait RoleSet: Send + Sync + 'static {
     const ROLES: &'static [Role];
+    /// The catalogue key of what a page tells a signed-in user of another
+    /// role; an area may say it in its own words.
+    const FORBIDDEN_KEY: &'static str = "forbidden.role";
 }
 
 /// Role sets, named for what they admit.
@@ -135,17 +138,20 @@ pub mod roles {
     use domain::Role;
 
     macro_rules! role_set {
-        ($($(#[$m:meta])* $name:ident = [$($r:ident),+];)+) => {$(
+        ($($(#[$m:meta])* $name:ident = [$($r:ident),+] $(=> $key:literal)?;)+) => {$(
             $(#[$m])*
             #[derive(Debug)]
             pub struct $name;
             impl RoleSet for $name {
                 const ROLES: &'static [Role] = &[$(Role::$r),+];
+                $(const FORBIDDEN_KEY: &'static str = $key;)?
             }
         )+};
     }
 
     role_set! {
+        /// Anyone signed in.
+        Anyone = [Citizen, Isv, Department, Finance, Supervisor, Admin];
         Citizen = [Citizen];
         Isv = [Isv];
         Department = [Department];
@@ -155,7 +161,9 @@ pub mod roles {
         /// Those who may read the audit log.
         Auditors = [Supervisor, Admin];
         /// Those who answer complaints: about their apps, about their orders.
-        ComplaintAnswerers = [Isv, Department];
+        ComplaintAnswerers = [Isv, Department] => "complaints.forbidden";
+        /// Citizens, as those who file complaints.
+        Complainants = [Citizen] => "complaints.citizens_only";
         /// Those who may read settlement runs in full.
         SettlementReaders = [Finance, Supervisor, Admin];
     }

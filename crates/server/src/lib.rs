@@ -40,7 +40,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The whole application, ready to serve.
 pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
-    let api = api::router()
+    let api = api::router(Router::new().route("/openapi.json", get(openapi::document)))
         .fallback(|| async { ApiError::not_found("接口 / endpoint") })
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes));
     let web = web::router()

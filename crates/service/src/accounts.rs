@@ -378,3 +378,46 @@ mod tests {
         assert!(r.check(false).is_ok());
     }
 }
+
+/// A user as they see their own account. The resident ID number is masked.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    /// Masked, e.g. `1101**********002X`.
+    pub id_number: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// How `user` appears to themselves (their organisation by name).
+pub async fn profile(db: &store::Db, user: &store::users::User) -> Result<UserView, ServiceError> {
+    let org_name = match user.org_id {
+        Some(id) => store::orgs::find_by_id(db.conn(), id)
+            .await?
+            .map(|o| o.name),
+        None => None,
+    };
+    Ok(UserView {
+        id: user.id,
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role.as_str().to_owned(),
+        org_id: user.org_id,
+        org_name,
+        id_number: user.id_number.as_deref().map(mask_id_number),
+        created_at: user.created_at,
+    })
+}
+
+/// Keeps the first and last four characters: enough for a person to
+/// recognise their own number, too little to misuse it.
+pub fn mask_id_number(id: &str) -> String {
+    match domain::ResidentId::parse(id) {
+        Ok(parsed) => parsed.masked(),
+        Err(_) => "****".to_owned(),
+    }
+}

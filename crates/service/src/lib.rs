@@ -3,10 +3,12 @@
 pub mod accounts;
 pub mod actor;
 pub mod appdata;
+pub mod complaints;
 pub mod config;
 pub mod error;
 pub mod invoke;
 pub mod market;
+pub mod notifications;
 pub mod orders;
 pub mod pipeline;
 pub mod questions;

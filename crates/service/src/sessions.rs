@@ -137,6 +137,56 @@ pub async fn user_for_token(
     Ok(user)
 }
 
+/// Checks a password; the same answer (and about the same time) whether
+/// the email is unknown, the account disabled or the password wrong.
+pub async fn check_credentials(
+    db: &store::Db,
+    email: &str,
+    password: &str,
+) -> Result<Option<store::users::User>, ServiceError> {
+    let email = email.trim().to_lowercase();
+    let creds = store::users::find_credentials(db.conn(), &email).await?;
+    match creds {
+        Some(c) if !c.user.disabled => Ok(verify_password(password.to_owned(), c.password_hash)
+            .await?
+            .then_some(c.user)),
+        _ => {
+            verify_password(password.to_owned(), DUMMY_HASH.clone()).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// A session: its user and the bearer token that stands for them.
+#[derive(Debug)]
+pub struct Session {
+    pub user: store::users::User,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Signs in with email and password; a wrong pair is `Unauthenticated`,
+/// the same for an unknown email.
+pub async fn login(
+    db: &store::Db,
+    keys: &Keys,
+    email: &str,
+    password: &str,
+) -> Result<Session, ServiceError> {
+    let user =
+        check_credentials(db, email, password)
+            .await?
+            .ok_or(ServiceError::Unauthenticated(Msg::new(
+                "err.wrong_credentials",
+            )))?;
+    let (token, expires_at) = keys.issue(user.id, user.role)?;
+    Ok(Session {
+        user,
+        token,
+        expires_at,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

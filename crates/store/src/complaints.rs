@@ -11,7 +11,9 @@ use sea_orm::{
 };
 
 use crate::StoreError;
-use crate::entity::complaints;
+use std::collections::HashMap;
+
+use crate::entity::{apps, complaints, orders};
 
 /// What a citizen files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,4 +203,79 @@ pub async fn reopen<C: ConnectionTrait>(
         )],
     )
     .await
+}
+
+// ------------------------------------------------------------ subjects
+
+/// The app a complaint is about.
+pub async fn app<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<apps::Model>, StoreError> {
+    Ok(apps::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// The order a complaint is about (any status: the caller decides what a
+/// draft means to its viewer).
+pub async fn order<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+) -> Result<Option<orders::Model>, StoreError> {
+    Ok(orders::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// The names of these apps, by id.
+pub async fn app_names<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, String>, StoreError> {
+    Ok(apps::Entity::find()
+        .select_only()
+        .columns([apps::Column::Id, apps::Column::Name])
+        .filter(apps::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The titles of these orders, by id (the titles only: an order row also
+/// carries its contract).
+pub async fn order_titles<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, String>, StoreError> {
+    Ok(orders::Entity::find()
+        .select_only()
+        .columns([orders::Column::Id, orders::Column::Title])
+        .filter(orders::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The ids of an ISV's apps: the complaints it answers.
+pub async fn apps_of_isv<C: ConnectionTrait>(conn: &C, org: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(apps::Entity::find()
+        .select_only()
+        .column(apps::Column::Id)
+        .filter(apps::Column::IsvOrgId.eq(org))
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?)
+}
+
+/// The ids of a department's orders: the complaints it answers (and so
+/// those about every app competing in them).
+pub async fn orders_of_department<C: ConnectionTrait>(
+    conn: &C,
+    org: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(orders::Entity::find()
+        .select_only()
+        .column(orders::Column::Id)
+        .filter(orders::Column::DepartmentOrgId.eq(org))
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?)
 }

@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 
 use super::ApiJson;
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::RequestId;
 use crate::state::AppState;
-use service::accounts::{self, Registration};
+use service::accounts::{self, Registration, UserView};
+use service::sessions;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -45,50 +46,6 @@ pub struct RegisterRequest {
     pub org_name: Option<String>,
     /// ISVs, optional: the unified social credit code (GB 32100).
     pub credit_code: Option<String>,
-}
-
-/// A user as the API shows it. The resident ID number is masked.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: i64,
-    pub email: String,
-    pub display_name: String,
-    pub role: String,
-    pub org_id: Option<i64>,
-    pub org_name: Option<String>,
-    /// Masked, e.g. `1101**********002X`.
-    pub id_number: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl UserView {
-    pub async fn load(state: &AppState, u: &store::users::User) -> ApiResult<UserView> {
-        let org_name = match u.org_id {
-            Some(id) => store::orgs::find_by_id(state.db.conn(), id)
-                .await?
-                .map(|o| o.name),
-            None => None,
-        };
-        Ok(UserView {
-            id: u.id,
-            email: u.email.clone(),
-            display_name: u.display_name.clone(),
-            role: u.role.as_str().to_owned(),
-            org_id: u.org_id,
-            org_name,
-            id_number: u.id_number.as_deref().map(mask_id_number),
-            created_at: u.created_at,
-        })
-    }
-}
-
-/// Keeps the first and last four characters: enough for a person to
-/// recognise their own number, too little to misuse it.
-pub fn mask_id_number(id: &str) -> String {
-    match domain::ResidentId::parse(id) {
-        Ok(parsed) => parsed.masked(),
-        Err(_) => "****".to_owned(),
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -129,7 +86,7 @@ pub async fn register(
     Ok((
         StatusCode::CREATED,
         Json(RegisterResponse {
-            user: UserView::load(&state, &user).await?,
+            user: accounts::profile(&state.db, &user).await?,
             token,
             expires_at,
         }),
@@ -149,33 +106,6 @@ pub struct LoginResponse {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Checks a password; the same answer (and about the same time) whether
-/// the email is unknown or the password wrong.
-pub async fn check_credentials(
-    state: &AppState,
-    email: &str,
-    password: &str,
-) -> ApiResult<Option<store::users::User>> {
-    let email = email.trim().to_lowercase();
-    let creds = store::users::find_credentials(state.db.conn(), &email).await?;
-    match creds {
-        Some(c) if !c.user.disabled => Ok(service::sessions::verify_password(
-            password.to_owned(),
-            c.password_hash,
-        )
-        .await?
-        .then_some(c.user)),
-        _ => {
-            service::sessions::verify_password(
-                password.to_owned(),
-                service::sessions::DUMMY_HASH.clone(),
-            )
-            .await?;
-            Ok(None)
-        }
-    }
-}
-
 /// Sign in with email and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
@@ -187,11 +117,11 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let user = check_credentials(&state, &req.email, &req.password)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("电子邮箱或密码不正确 / wrong email or password"))?;
-    let (token, expires_at) = state.keys.issue(user.id, user.role)?;
-    Ok(Json(LoginResponse { token, expires_at }))
+    let session = sessions::login(&state.db, &state.keys, &req.email, &req.password).await?;
+    Ok(Json(LoginResponse {
+        token: session.token,
+        expires_at: session.expires_at,
+    }))
 }
 
 /// The signed-in user.
@@ -199,5 +129,5 @@ pub async fn login(
     security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Json<UserView>> {
-    Ok(Json(UserView::load(&state, &current.user).await?))
+    Ok(Json(accounts::profile(&state.db, &current.user).await?))
 }

@@ -18,15 +18,12 @@ pub mod settlements;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-
-pub use auth::{UserView, check_credentials, mask_id_number};
 
 /// `axum::Json` whose rejections use our error format.
 #[derive(FromRequest)]
@@ -78,8 +75,10 @@ where
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-/// Each area of the API is a module with its own routes; this joins them.
-pub fn router() -> Router<AppState> {
+/// Each area of the API is a module with its own routes; this joins them,
+/// with `docs` (the OpenAPI document, which is built from these modules and
+/// so is given from outside rather than imported here).
+pub fn router(docs: Router<AppState>) -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(audit::router())
@@ -94,7 +93,7 @@ pub fn router() -> Router<AppState> {
         .merge(questions::router())
         .merge(apps::router())
         .merge(notifications::router())
-        .route("/openapi.json", get(crate::openapi::document))
+        .merge(docs)
         // Last, so it reaches every route above; axum keeps the `Allow` header.
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         // The session cookie alone may not change state here (see auth.rs).

@@ -3,19 +3,20 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{FormErrors, NextQuery, Page, WebQuery, csrf_form, internal_page, role_key, safe_next};
-use crate::api;
-use crate::auth::SESSION_COOKIE;
+use super::extract::{CsrfForm, SignedIn};
+use super::{EmptyForm, FormErrors, NextQuery, Page, WebQuery, internal_page, role_key, safe_next};
+use crate::auth::{SESSION_COOKIE, roles};
 use crate::extract::RequestId;
 use crate::state::AppState;
+use service::ServiceError;
 use service::accounts::{self, AccountError, Registration};
+use service::sessions;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -66,11 +67,11 @@ fn session_cookie(state: &AppState, token: &str, max_age: u64) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("gm_session=; Path=/; Max-Age=0"))
 }
 
-async fn login_submit(State(state): State<AppState>, mut page: Page, body: Bytes) -> Response {
-    let form: LoginForm = match csrf_form(&state, &page, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+async fn login_submit(
+    State(state): State<AppState>,
+    mut page: Page,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Response {
     let next = safe_next(form.next.as_deref());
     let mut errors = FormErrors::default();
     if form.email.trim().is_empty() {
@@ -80,19 +81,16 @@ async fn login_submit(State(state): State<AppState>, mut page: Page, body: Bytes
         errors.push("password", page.t("login.password_required"));
     }
     if errors.is_empty() {
-        match api::check_credentials(&state, &form.email, &form.password).await {
-            Ok(Some(user)) => match state.keys.issue(user.id, user.role) {
-                Ok((token, _)) => {
-                    let mut resp = Redirect::to(&next).into_response();
-                    resp.headers_mut().append(
-                        header::SET_COOKIE,
-                        session_cookie(&state, &token, state.keys.ttl().as_secs()),
-                    );
-                    return resp;
-                }
-                Err(e) => return internal_page(&page, e),
-            },
-            Ok(None) => errors.push("email", page.t("login.failed")),
+        match sessions::login(&state.db, &state.keys, &form.email, &form.password).await {
+            Ok(session) => {
+                let mut resp = Redirect::to(&next).into_response();
+                resp.headers_mut().append(
+                    header::SET_COOKIE,
+                    session_cookie(&state, &session.token, state.keys.ttl().as_secs()),
+                );
+                return resp;
+            }
+            Err(ServiceError::Unauthenticated(_)) => errors.push("email", page.t("login.failed")),
             Err(e) => return internal_page(&page, e),
         }
     }
@@ -109,10 +107,7 @@ async fn login_submit(State(state): State<AppState>, mut page: Page, body: Bytes
         .into_response()
 }
 
-async fn logout(State(state): State<AppState>, page: Page, body: Bytes) -> Response {
-    if let Err(r) = csrf_form::<std::collections::HashMap<String, String>>(&state, &page, &body) {
-        return r;
-    }
+async fn logout(State(state): State<AppState>, CsrfForm(_): CsrfForm<EmptyForm>) -> Response {
     let mut resp = Redirect::to("/").into_response();
     resp.headers_mut()
         .append(header::SET_COOKIE, session_cookie(&state, "", 0));
@@ -225,12 +220,8 @@ async fn register_submit(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
     mut page: Page,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Response {
-    let form: RegisterForm = match csrf_form(&state, &page, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
     let reg = Registration {
         email: form.email.clone(),
         password: form.password.clone(),
@@ -293,11 +284,14 @@ struct NoticeRow {
     unread: bool,
 }
 
-async fn account(State(state): State<AppState>, page: Page) -> Response {
-    let Some(current) = page.current.clone() else {
-        return Redirect::to("/login?next=/account").into_response();
-    };
-    let view = match api::UserView::load(&state, &current.user).await {
+async fn account(State(state): State<AppState>, who: SignedIn<roles::Anyone>) -> Response {
+    let SignedIn {
+        page,
+        current,
+        actor,
+        ..
+    } = who;
+    let view = match service::accounts::profile(&state.db, &current.user).await {
         Ok(v) => v,
         Err(e) => return internal_page(&page, e),
     };
@@ -306,7 +300,7 @@ async fn account(State(state): State<AppState>, page: Page) -> Response {
         .with_timezone(&state.config.timezone)
         .format("%Y-%m-%d %H:%M")
         .to_string();
-    let list = match crate::api::notifications::notifications_of(&state, &current, 20).await {
+    let list = match service::notifications::list(&state, &actor, 20).await {
         Ok(l) => l,
         Err(e) => return internal_page(&page, e),
     };

@@ -1,35 +1,29 @@
 //! Complaint pages: a citizen files one from an app's or a service's page
 //! and follows it; the ISV or department concerned answers it; supervisors
 //! see every complaint, the overdue ones first if they ask. The rules are
-//! the API's (`api::complaints`); these pages only render and post.
+//! `service::complaints`'; these pages only render and post.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::{ComplaintStatus, Role};
-use std::collections::HashMap;
-
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
-use store::entity::{apps, complaints, orders};
+use service::ServiceError;
+use service::complaints::{
+    self, ComplaintQuery, ComplaintRequest, ComplaintView, MAX_COMPLAINT_CHARS, Subject,
+};
 
-use super::market::{level_key, login_redirect};
-use super::{
-    EmptyForm, FormErrors, Page, WebPath, WebQuery, csrf_form, internal_page, message_page, missing,
-};
-use crate::api::complaints::{
-    ComplaintRequest, MAX_COMPLAINT_CHARS, answer, file, reopen, resolve, scope_of, visible,
-};
-use crate::error::ApiError;
+use super::extract::{CsrfForm, SignedIn};
+use super::market::level_key;
+use super::{EmptyForm, FormErrors, Page, WebPath, WebQuery, internal_page, message_page, missing};
+use crate::auth::roles;
+use crate::error::status_of;
 use crate::extract::ClientAddr;
-use crate::extract::RequestId;
 use crate::state::AppState;
-use service::ratelimit::Action;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -41,24 +35,26 @@ pub fn router() -> Router<AppState> {
         .route("/complaints/{id}/reopen", post(reopen_submit))
 }
 
-/// An API refusal as a page: 404 and 403 as such, a conflict (the
+/// A refusal as a page: not found and forbidden as such, a conflict (the
 /// complaint moved meanwhile) or rate limit with its message.
-fn refusal(page: &Page, e: ApiError) -> Response {
-    match e.status() {
-        StatusCode::NOT_FOUND => missing(page),
-        StatusCode::FORBIDDEN => message_page(
+fn refusal(page: &Page, e: ServiceError) -> Response {
+    match &e {
+        ServiceError::NotFound(_) => missing(page),
+        ServiceError::Forbidden(_) => message_page(
             page,
             StatusCode::FORBIDDEN,
             "forbidden.title",
             "complaints.forbidden",
         ),
-        StatusCode::TOO_MANY_REQUESTS => message_page(
+        ServiceError::RateLimited { .. } => message_page(
             page,
             StatusCode::TOO_MANY_REQUESTS,
             "complaints.title",
             "complaints.rate_limited",
         ),
-        s if s.is_client_error() => message_page(page, s, "complaints.title", "complaints.moved"),
+        e if e.is_client_error() => {
+            message_page(page, status_of(e), "complaints.title", "complaints.moved")
+        }
         _ => internal_page(page, e),
     }
 }
@@ -69,78 +65,33 @@ fn local(state: &AppState, t: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
-fn status_key(status: &str) -> &'static str {
+fn status_key(status: ComplaintStatus) -> &'static str {
     match status {
-        "open" => "complaints.status.open",
-        "answered" => "complaints.status.answered",
-        "resolved" => "complaints.status.resolved",
-        _ => "complaints.status.unknown",
+        ComplaintStatus::Open => "complaints.status.open",
+        ComplaintStatus::Answered => "complaints.status.answered",
+        ComplaintStatus::Resolved => "complaints.status.resolved",
     }
 }
 
-/// What a complaint is about, as a page shows it.
-pub struct Subject {
+/// What a complaint is about, as a page links it.
+pub struct SubjectLink {
     pub href: String,
     pub name: String,
 }
 
-async fn subject(
-    state: &AppState,
-    app_id: Option<i64>,
-    order_id: Option<i64>,
-) -> Result<Option<Subject>, ApiError> {
-    let conn = state.db.conn();
-    if let Some(id) = app_id {
-        return Ok(apps::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|a| Subject {
-                href: format!("/market/apps/{}", a.id),
-                name: a.name,
-            }));
+impl From<Subject> for SubjectLink {
+    fn from(s: Subject) -> SubjectLink {
+        match s {
+            Subject::App { id, name } => SubjectLink {
+                href: format!("/market/apps/{id}"),
+                name,
+            },
+            Subject::Order { id, title } => SubjectLink {
+                href: format!("/market/services/{id}"),
+                name: title,
+            },
+        }
     }
-    if let Some(id) = order_id {
-        return Ok(orders::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .filter(|o| o.status != domain::OrderStatus::Draft.as_str())
-            .map(|o| Subject {
-                href: format!("/market/services/{}", o.id),
-                name: o.title,
-            }));
-    }
-    Ok(None)
-}
-
-/// The names of the apps and the titles of the orders a page of complaints
-/// is about: two queries for the page, not two per row.
-async fn subject_names(
-    state: &AppState,
-    rows: &[complaints::Model],
-) -> Result<(HashMap<i64, String>, HashMap<i64, String>), ApiError> {
-    let conn = state.db.conn();
-    let app_ids: Vec<i64> = rows.iter().filter_map(|c| c.app_id).collect();
-    let order_ids: Vec<i64> = rows.iter().filter_map(|c| c.order_id).collect();
-    // The names only: an order row also carries its contract.
-    let apps = apps::Entity::find()
-        .select_only()
-        .columns([apps::Column::Id, apps::Column::Name])
-        .filter(apps::Column::Id.is_in(app_ids))
-        .into_tuple::<(i64, String)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect();
-    let orders = orders::Entity::find()
-        .select_only()
-        .columns([orders::Column::Id, orders::Column::Title])
-        .filter(orders::Column::Id.is_in(order_ids))
-        .into_tuple::<(i64, String)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect();
-    Ok((apps, orders))
 }
 
 // ------------------------------------------------------------ list
@@ -173,63 +124,44 @@ struct ListQuery {
 
 async fn list_page(
     State(state): State<AppState>,
-    page: Page,
+    who: SignedIn<roles::Anyone>,
     WebQuery(q): WebQuery<ListQuery>,
 ) -> Response {
-    let Some(current) = page.current.clone() else {
-        return login_redirect("/complaints");
+    let page = who.page;
+    let overdue_only = q.overdue.as_deref().is_some_and(|v| !v.is_empty());
+    let query = ComplaintQuery {
+        overdue: Some(overdue_only),
+        // A hand-edited cursor starts from the newest rather than failing.
+        cursor: q.cursor.as_deref().and_then(|c| c.parse::<i64>().ok()),
+        ..ComplaintQuery::default()
     };
-    let user = current.user;
-    let scope = match scope_of(&state, &user).await {
-        Ok(s) => s,
+    let list = match complaints::list(&state, &who.actor, &query).await {
+        Ok(l) => l,
         Err(e) => return refusal(&page, e),
     };
-    let overdue_only = q.overdue.as_deref().is_some_and(|v| !v.is_empty());
-    let cursor = q.cursor.as_deref().and_then(|c| c.parse::<i64>().ok());
-    let now = store::now();
-    const PAGE: u64 = 50;
-    let rows = match store::complaints::list(
-        state.db.conn(),
-        &scope,
-        None,
-        overdue_only.then_some(now),
-        cursor,
-        PAGE + 1,
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return internal_page(&page, e),
-    };
-    let more = rows.len() as u64 > PAGE;
-    let rows: Vec<complaints::Model> = rows.into_iter().take(PAGE as usize).collect();
-    let (app_names, order_titles) = match subject_names(&state, &rows).await {
+    let subjects = match complaints::subjects(&state, &list.items).await {
         Ok(n) => n,
         Err(e) => return internal_page(&page, e),
     };
-    let mut out = Vec::new();
-    for c in rows {
-        let name = c
-            .app_id
-            .and_then(|a| app_names.get(&a))
-            .or_else(|| c.order_id.and_then(|o| order_titles.get(&o)))
-            .cloned()
-            .unwrap_or_default();
-        out.push(Row {
+    let rows = list
+        .items
+        .iter()
+        .map(|c| Row {
             id: c.id,
-            subject: name,
-            status_key: status_key(&c.status),
-            overdue: c.status == ComplaintStatus::Open.as_str() && c.deadline < now,
+            subject: subjects.name_of(c).unwrap_or_default().to_owned(),
+            status_key: status_key(c.status()),
+            overdue: c.overdue,
             deadline: local(&state, c.deadline),
             filed: local(&state, c.created_at),
-        });
-    }
+        })
+        .collect();
+    let role = who.current.role();
     ListPage {
-        next: if more { out.last().map(|r| r.id) } else { None },
-        rows: out,
+        next: list.next,
+        rows,
         overdue_only,
-        is_citizen: user.role == Role::Citizen,
-        is_supervisor: matches!(user.role, Role::Supervisor | Role::Admin),
+        is_citizen: role == Role::Citizen,
+        is_supervisor: matches!(role, Role::Supervisor | Role::Admin),
         page,
     }
     .into_response()
@@ -242,7 +174,7 @@ async fn list_page(
 struct NewPage {
     page: Page,
     errors: FormErrors,
-    subject: Subject,
+    subject: SubjectLink,
     app: String,
     order: String,
     body: String,
@@ -261,38 +193,14 @@ fn parse_id(raw: Option<&str>) -> Option<i64> {
         .and_then(|s| s.parse().ok())
 }
 
-#[allow(clippy::result_large_err, reason = "the error is the page to return")]
-fn require_citizen(page: &Page, next: &str) -> Result<store::users::User, Response> {
-    match &page.current {
-        None => Err(login_redirect(next)),
-        Some(c) if c.user.role == Role::Citizen => Ok(c.user.clone()),
-        Some(_) => Err(message_page(
-            page,
-            StatusCode::FORBIDDEN,
-            "forbidden.title",
-            "complaints.citizens_only",
-        )),
-    }
-}
-
 async fn new_page(
     State(state): State<AppState>,
-    page: Page,
+    who: SignedIn<roles::Complainants>,
     WebQuery(q): WebQuery<NewQuery>,
 ) -> Response {
-    let back = format!(
-        "/complaints/new?{}",
-        serde_urlencoded::to_string([
-            ("app", q.app.clone().unwrap_or_default()),
-            ("order", q.order.clone().unwrap_or_default()),
-        ])
-        .unwrap_or_default()
-    );
-    if let Err(r) = require_citizen(&page, &back) {
-        return r;
-    }
+    let page = who.page;
     let (app, order) = (parse_id(q.app.as_deref()), parse_id(q.order.as_deref()));
-    let subject = match subject(&state, app, order).await {
+    let subject = match complaints::subject(&state, app, order).await {
         Ok(Some(s)) => s,
         Ok(None) => return missing(&page),
         Err(e) => return internal_page(&page, e),
@@ -300,7 +208,7 @@ async fn new_page(
     NewPage {
         page,
         errors: FormErrors::default(),
-        subject,
+        subject: subject.into(),
         app: app.map(|a| a.to_string()).unwrap_or_default(),
         order: if app.is_some() {
             String::new()
@@ -325,60 +233,33 @@ struct NewForm {
 
 async fn new_submit(
     State(state): State<AppState>,
-    page: Page,
+    who: SignedIn<roles::Complainants>,
     ClientAddr(addr): ClientAddr,
-    RequestId(request_id): RequestId,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<NewForm>,
 ) -> Response {
-    let citizen = match require_citizen(&page, "/complaints") {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let form: NewForm = match csrf_form(&state, &page, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let page = who.page;
     let (app, order) = (parse_id(Some(&form.app)), parse_id(Some(&form.order)));
-    let subject = match subject(&state, app, order).await {
+    let subject = match complaints::subject(&state, app, order).await {
         Ok(Some(s)) => s,
         Ok(None) => return missing(&page),
         Err(e) => return internal_page(&page, e),
     };
-    let text = form.body.trim();
+    let req = ComplaintRequest {
+        app_id: app,
+        order_id: if app.is_some() { None } else { order },
+        body: form.body.clone(),
+    };
     let mut errors = FormErrors::default();
-    if text.is_empty() {
-        errors.push("body", page.t("complaints.new.empty"));
-    } else if text.chars().count() > MAX_COMPLAINT_CHARS {
-        errors.push(
-            "body",
-            page.t("complaints.new.too_long")
-                .replace("{max}", &MAX_COMPLAINT_CHARS.to_string()),
-        );
-    }
-    // A slip on the form is answered before the limit counts the attempt.
-    if errors.is_empty()
-        && let Err(e) = state
-            .rate_limits
-            .check(Action::Rate, Some(citizen.id), addr)
-    {
-        return refusal(&page, e.into());
-    }
-    if errors.is_empty() {
-        let req = ComplaintRequest {
-            app_id: app,
-            order_id: if app.is_some() { None } else { order },
-            body: form.body.clone(),
-        };
-        match file(&state, &citizen, req, request_id).await {
-            Ok(view) => {
-                return Redirect::to(&format!("/complaints/{}?done=filed", view.id))
-                    .into_response();
-            }
-            Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
-                errors.push("body", e.message());
-            }
-            Err(e) => return refusal(&page, e),
+    match complaints::file(&state, &who.actor, addr, req).await {
+        Ok(view) => {
+            return Redirect::to(&format!("/complaints/{}?done=filed", view.id)).into_response();
         }
+        // The subject is the page's own (hidden fields): what can be wrong
+        // on the form is the text.
+        Err(e @ ServiceError::Invalid { .. }) => {
+            errors.push("body", page.lang.error_message(&e));
+        }
+        Err(e) => return refusal(&page, e),
     }
     let mut page = page;
     page.has_errors = true;
@@ -387,7 +268,7 @@ async fn new_submit(
         NewPage {
             page,
             errors,
-            subject,
+            subject: subject.into(),
             app: form.app,
             order: form.order,
             body: form.body,
@@ -404,8 +285,8 @@ async fn new_submit(
 struct DetailPage {
     page: Page,
     errors: FormErrors,
-    c: complaints::Model,
-    subject: Option<Subject>,
+    c: ComplaintView,
+    subject: Option<SubjectLink>,
     status_key: &'static str,
     overdue: bool,
     deadline: String,
@@ -425,51 +306,51 @@ struct DetailQuery {
     done: Option<String>,
 }
 
-async fn detail_view(
-    state: &AppState,
-    page: Page,
-    id: i64,
+/// What the detail page shows besides the complaint: a form's errors, the
+/// answer being drafted, a message about what was just done.
+#[derive(Default)]
+struct Shown {
     errors: FormErrors,
     answer_draft: String,
     flash_key: &'static str,
+}
+
+async fn detail_view<R: crate::auth::RoleSet>(
+    state: &AppState,
+    who: SignedIn<R>,
+    id: i64,
+    shown: Shown,
 ) -> Response {
-    let Some(current) = page.current.clone() else {
-        return login_redirect(&format!("/complaints/{id}"));
+    let detail = match complaints::detail(state, &who.actor, id).await {
+        Ok(d) => d,
+        Err(e) => return refusal(&who.page, e),
     };
-    let user = current.user;
-    let c = match visible(state, &user, id).await {
-        Ok(c) => c,
-        Err(e) => return refusal(&page, e),
+    let c = detail.complaint;
+    let subject = match complaints::subject(state, c.app_id, c.order_id).await {
+        Ok(s) => s.map(SubjectLink::from),
+        Err(e) => return internal_page(&who.page, e),
     };
-    let subject = match subject(state, c.app_id, c.order_id).await {
-        Ok(s) => s,
-        Err(e) => return internal_page(&page, e),
-    };
-    let now = store::now();
-    let open = c.status == ComplaintStatus::Open.as_str();
-    let answered = c.status == ComplaintStatus::Answered.as_str();
-    let status = if errors.is_empty() {
+    let status = if shown.errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut page = page;
-    page.has_errors = !errors.is_empty();
+    let mut page = who.page;
+    page.has_errors = !shown.errors.is_empty();
     (
         status,
         DetailPage {
-            errors,
+            errors: shown.errors,
             subject,
-            status_key: status_key(&c.status),
-            overdue: open && c.deadline < now,
+            status_key: status_key(c.status()),
+            overdue: c.overdue,
             deadline: local(state, c.deadline),
             filed: local(state, c.created_at),
             answered: c.answered_at.map(|t| local(state, t)).unwrap_or_default(),
-            // `visible` already limited an ISV or department to what concerns it.
-            can_answer: open && matches!(user.role, Role::Isv | Role::Department),
-            can_resolve: answered && user.role == Role::Citizen && c.citizen_id == user.id,
-            answer_draft,
-            flash_key,
+            can_answer: detail.can_answer,
+            can_resolve: detail.can_resolve,
+            answer_draft: shown.answer_draft,
+            flash_key: shown.flash_key,
             resolution_key: level_key(c.resolution_stars.unwrap_or(0)),
             levels: (1..=5).rev().map(|s| (s, level_key(s))).collect(),
             max: MAX_COMPLAINT_CHARS,
@@ -482,26 +363,22 @@ async fn detail_view(
 
 async fn detail_page(
     State(state): State<AppState>,
-    page: Page,
+    who: SignedIn<roles::Anyone>,
     WebPath(id): WebPath<i64>,
     WebQuery(q): WebQuery<DetailQuery>,
 ) -> Response {
-    let flash = match q.done.as_deref() {
+    let flash_key = match q.done.as_deref() {
         Some("filed") => "complaints.flash.filed",
         Some("answered") => "complaints.flash.answered",
         Some("resolved") => "complaints.flash.resolved",
         Some("reopened") => "complaints.flash.reopened",
         _ => "",
     };
-    detail_view(
-        &state,
-        page,
-        id,
-        FormErrors::default(),
-        String::new(),
-        flash,
-    )
-    .await
+    let shown = Shown {
+        flash_key,
+        ..Shown::default()
+    };
+    detail_view(&state, who, id, shown).await
 }
 
 #[derive(Deserialize)]
@@ -512,41 +389,23 @@ struct AnswerForm {
 
 async fn answer_submit(
     State(state): State<AppState>,
-    page: Page,
-    RequestId(request_id): RequestId,
+    who: SignedIn<roles::ComplaintAnswerers>,
     WebPath(id): WebPath<i64>,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<AnswerForm>,
 ) -> Response {
-    let user = match &page.current {
-        None => return login_redirect(&format!("/complaints/{id}")),
-        Some(c) if matches!(c.user.role, Role::Isv | Role::Department) => c.user.clone(),
-        Some(_) => {
-            return message_page(
-                &page,
-                StatusCode::FORBIDDEN,
-                "forbidden.title",
-                "complaints.forbidden",
-            );
-        }
-    };
-    let form: AnswerForm = match csrf_form(&state, &page, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    match answer(&state, &user, id, form.answer.clone(), request_id).await {
+    match complaints::answer(&state, &who.actor, id, form.answer.clone()).await {
         Ok(_) => Redirect::to(&format!("/complaints/{id}?done=answered")).into_response(),
-        Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e @ ServiceError::Invalid { .. }) => {
             let mut errors = FormErrors::default();
-            let message = if form.answer.trim().is_empty() {
-                page.t("complaints.answer.empty").to_owned()
-            } else {
-                page.t("complaints.new.too_long")
-                    .replace("{max}", &MAX_COMPLAINT_CHARS.to_string())
+            errors.push("answer", who.page.lang.error_message(&e));
+            let shown = Shown {
+                errors,
+                answer_draft: form.answer,
+                ..Shown::default()
             };
-            errors.push("answer", message);
-            detail_view(&state, page, id, errors, form.answer, "").await
+            detail_view(&state, who, id, shown).await
         }
-        Err(e) => refusal(&page, e),
+        Err(e) => refusal(&who.page, e),
     }
 }
 
@@ -558,52 +417,35 @@ struct ResolveForm {
 
 async fn resolve_submit(
     State(state): State<AppState>,
-    page: Page,
-    RequestId(request_id): RequestId,
+    who: SignedIn<roles::Complainants>,
     WebPath(id): WebPath<i64>,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<ResolveForm>,
 ) -> Response {
-    let citizen = match require_citizen(&page, &format!("/complaints/{id}")) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let form: ResolveForm = match csrf_form(&state, &page, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let Some(stars) = form
-        .stars
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|s| (1..=5).contains(s))
-    else {
-        let mut errors = FormErrors::default();
-        errors.push("stars", page.t("complaints.resolve.choose"));
-        return detail_view(&state, page, id, errors, String::new(), "").await;
-    };
-    match resolve(&state, &citizen, id, stars, request_id).await {
+    // A missing or non-numeric choice is the same slip as one out of range.
+    let stars = form.stars.trim().parse::<i64>().unwrap_or(0);
+    match complaints::resolve(&state, &who.actor, id, stars).await {
         Ok(_) => Redirect::to(&format!("/complaints/{id}?done=resolved")).into_response(),
-        Err(e) => refusal(&page, e),
+        Err(ServiceError::Invalid { .. }) => {
+            let mut errors = FormErrors::default();
+            errors.push("stars", who.page.t("complaints.resolve.choose"));
+            let shown = Shown {
+                errors,
+                ..Shown::default()
+            };
+            detail_view(&state, who, id, shown).await
+        }
+        Err(e) => refusal(&who.page, e),
     }
 }
 
 async fn reopen_submit(
     State(state): State<AppState>,
-    page: Page,
-    RequestId(request_id): RequestId,
+    who: SignedIn<roles::Complainants>,
     WebPath(id): WebPath<i64>,
-    body: Bytes,
+    CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
-    let citizen = match require_citizen(&page, &format!("/complaints/{id}")) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if let Err(r) = csrf_form::<EmptyForm>(&state, &page, &body) {
-        return r;
-    }
-    match reopen(&state, &citizen, id, request_id).await {
+    match complaints::reopen(&state, &who.actor, id).await {
         Ok(_) => Redirect::to(&format!("/complaints/{id}?done=reopened")).into_response(),
-        Err(e) => refusal(&page, e),
+        Err(e) => refusal(&who.page, e),
     }
 }

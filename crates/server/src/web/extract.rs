@@ -62,7 +62,7 @@ impl<R: RoleSet> FromRequestParts<AppState> for SignedIn<R> {
                 &page,
                 StatusCode::FORBIDDEN,
                 "forbidden.title",
-                "forbidden.role",
+                R::FORBIDDEN_KEY,
             ));
         }
         let request_id = match RequestId::from_request_parts(parts, state).await {
