@@ -12,10 +12,10 @@
 //! result is validated against the schema by the invocation itself.
 
 //!
-//! - [`schema`]: a schema to form items (fields, fieldsets, defaults)
-//! - [`parse`]: posted values to the input JSON, and the validator's
+//! - `schema`: a schema to form items (fields, fieldsets, defaults)
+//! - `parse`: posted values to the input JSON, and the validator's
 //!   complaints back to the fields
-//! - [`output`]: the app's answer rendered as HTML, following the output
+//! - `output`: the app's answer rendered as HTML, following the output
 //!   schema
 
 mod output;

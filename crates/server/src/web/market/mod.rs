@@ -9,11 +9,11 @@
 //! its field or as a page with the right status, an internal one as the
 //! opaque error page.
 //!
-//! - [`charts`]: the star histogram and the comparison chart (inline SVG)
-//! - [`browse`]: `/market` and a service's page
-//! - [`app_page`]: an app's page with its reviews and forms
-//! - [`ratings`]: rating, replying, reporting
-//! - [`use_app`]: using an app (the form from its input schema, the result)
+//! - `charts`: the star histogram and the comparison chart (inline SVG)
+//! - `browse`: `/market` and a service's page
+//! - `app_page`: an app's page with its reviews and forms
+//! - `ratings`: rating, replying, reporting
+//! - `use_app`: using an app (the form from its input schema, the result)
 
 mod app_page;
 mod browse;
