@@ -455,7 +455,6 @@ mod tests {
                 "POST",
                 "/api/v1/settlements/{id}/lines/{line_id}/corrections",
             ),
-            ("GET", "/api/v1/openapi.json"),
         ] {
             assert!(
                 routes
