@@ -252,7 +252,8 @@ pub async fn get_test_suite(
 }
 
 /// The starter kit zip: contract, sample cases and sample datasets, a suite
-/// directory for `govmarket app test --suite`.
+/// directory for `govmarket app test --suite` (with `kit.json`: the hidden
+/// cases and threshold of the platform's run).
 #[utoipa::path(get, path = "/api/v1/orders/{id}/starter-kit.zip", tag = "orders",
     responses((status = 200, content_type = "application/zip"), (status = 404, body = ErrorBody)))]
 pub async fn starter_kit(

@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use sandbox::{TestCase, Visibility};
+use serde::Serialize;
 use serde_json::Value;
 use store::entity::orders;
 
@@ -12,9 +13,19 @@ use crate::actor::Actor;
 use crate::error::{ServiceError, ServiceResult};
 use crate::services::Services;
 
+/// `kit.json` at the kit's root: what the platform runs besides the kit's
+/// sample cases, which the kit cannot contain (`govmarket app test` reads
+/// it to say so).
+#[derive(Debug, Serialize)]
+struct KitInfo {
+    hidden_cases: usize,
+    /// Whole percent of the hidden cases (by weight) that must pass.
+    threshold_percent: u8,
+}
+
 /// The starter kit: a suite directory (`contract.json`, `cases.json` with
-/// the sample cases, `datasets/NAME.json` for sample datasets, a README) as
-/// a zip that `govmarket app test --suite` reads once unpacked.
+/// the sample cases, `datasets/NAME.json` for sample datasets, `kit.json`,
+/// a README) as a zip that `govmarket app test --suite` reads once unpacked.
 pub async fn starter_kit_zip(
     services: &Services,
     actor: &Actor,
@@ -62,12 +73,21 @@ pub async fn starter_kit_zip(
         "cases.json".into(),
         serde_json::to_vec_pretty(&sample_cases).map_err(ServiceError::internal)?,
     ));
+    let info = KitInfo {
+        hidden_cases: suite.hidden_cases,
+        threshold_percent: contract.threshold_percent,
+    };
+    files.push((
+        "kit.json".into(),
+        serde_json::to_vec_pretty(&info).map_err(ServiceError::internal)?,
+    ));
     let readme = format!(
         "# {title}\n\n订单 / order {id}\n\n\
          本目录可直接用于本地黑盒测试 / this directory is a test suite for the local check:\n\n\
          ```\ngovmarket app test app.wasm --suite .\n```\n\n\
          - contract.json: 输入输出模式、数据授权与资源限制 / schemas, data grants, limits\n\
          - cases.json: {n} 个示例用例 / sample cases ({hidden} hidden cases are run on the platform only)\n\
+         - kit.json: 平台另行运行的隐藏用例数与通过门槛 / hidden cases and pass threshold of the platform's run\n\
          - datasets/: 可下载的示例数据 / sample datasets\n{withheld}",
         title = order.title,
         n = sample_cases.len(),
