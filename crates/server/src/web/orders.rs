@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use domain::Fen;
+use domain::{Fen, OrderStatus};
 use serde::Deserialize;
 
 use service::orders::{OrderQuery, OrderSummary, OrderView};
@@ -37,13 +37,12 @@ pub(crate) fn yuan(fen: impl std::borrow::Borrow<i64>) -> String {
 }
 
 /// The message key of an order status.
-pub(crate) fn status_key(status: &str) -> &'static str {
-    match status {
-        "draft" => "orders.status.draft",
-        "open" => "orders.status.open",
-        "closed" => "orders.status.closed",
-        "cancelled" => "orders.status.cancelled",
-        _ => "orders.status.all",
+pub(crate) fn status_key(status: impl std::borrow::Borrow<OrderStatus>) -> &'static str {
+    match status.borrow() {
+        OrderStatus::Draft => "orders.status.draft",
+        OrderStatus::Open => "orders.status.open",
+        OrderStatus::Closed => "orders.status.closed",
+        OrderStatus::Cancelled => "orders.status.cancelled",
     }
 }
 
@@ -200,7 +199,7 @@ pub(crate) async fn order_detail(
         Err(e) => return internal_page(&page, e),
     };
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    let isv_can_act = view.status == "open"
+    let isv_can_act = view.status == OrderStatus::Open
         && page
             .current
             .as_ref()

@@ -157,3 +157,54 @@ pub async fn put_dataset(
     services.availability.invalidate();
     Ok(dataset)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(e: ServiceError) -> &'static str {
+        match e {
+            ServiceError::BadRequest { code, .. } | ServiceError::Unprocessable { code, .. } => {
+                code
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_dataset_is_an_object_an_array_or_json_lines_of_keyed_records() {
+        let object = parse_dataset(br#"{"a": 1, "b": {"x": 2}}"#).unwrap();
+        assert_eq!(object.len(), 2);
+        let array = parse_dataset(br#"[{"key": "a", "record": 1}]"#).unwrap();
+        assert_eq!(array, vec![("a".to_owned(), Value::from(1))]);
+        let lines =
+            parse_dataset(b"{\"key\": \"a\", \"record\": 1}\n\n{\"key\": \"b\", \"record\": 2}\n")
+                .unwrap();
+        assert_eq!(lines.len(), 2);
+    }
+
+    #[test]
+    fn malformed_datasets_are_bad_requests_and_bad_keys_unprocessable() {
+        assert_eq!(
+            code(parse_dataset(b"\xff").unwrap_err()),
+            "malformed_dataset"
+        );
+        assert_eq!(code(parse_dataset(b"42").unwrap_err()), "malformed_dataset");
+        assert_eq!(
+            code(parse_dataset(b"{\"key\": 1}\nnot json").unwrap_err()),
+            "malformed_dataset"
+        );
+        assert_eq!(code(parse_dataset(b"{}").unwrap_err()), "invalid_dataset");
+        assert_eq!(
+            code(
+                parse_dataset(br#"[{"key": "a", "record": 1}, {"key": "a", "record": 2}]"#)
+                    .unwrap_err()
+            ),
+            "invalid_dataset"
+        );
+        assert_eq!(
+            code(parse_dataset(br#"{"": 1}"#).unwrap_err()),
+            "invalid_dataset"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 use store::entity::orders;
 use utoipa::{IntoParams, ToSchema};
 
-use super::visible_order;
+use super::{status_of, visible_order};
 use crate::actor::Actor;
 use crate::error::{Msg, ServiceError, ServiceResult};
 use crate::services::Services;
@@ -69,7 +69,8 @@ pub struct OrderView {
     pub budget_fen: i64,
     pub deadline: Option<DateTime<Utc>>,
     /// draft | open | closed | cancelled
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: OrderStatus,
     #[schema(value_type = Object)]
     pub contract: Value,
     pub pass_threshold_bp: i32,
@@ -91,7 +92,8 @@ pub struct OrderSummary {
     pub department: Option<String>,
     pub budget_fen: i64,
     pub deadline: Option<DateTime<Utc>>,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: OrderStatus,
     pub published_at: Option<DateTime<Utc>>,
 }
 
@@ -104,6 +106,7 @@ pub struct OrderList {
 /// The full view of an order the caller has already been allowed to see.
 pub async fn order_view(services: &Services, order: orders::Model) -> ServiceResult<OrderView> {
     let conn = services.db.conn();
+    let status = status_of(&order)?;
     let department = store::orgs::find_by_id(conn, order.department_org_id)
         .await?
         .map(|o| o.name);
@@ -125,7 +128,7 @@ pub async fn order_view(services: &Services, order: orders::Model) -> ServiceRes
         department,
         budget_fen: order.budget_fen,
         deadline: order.deadline,
-        status: order.status,
+        status,
         contract: order.contract,
         pass_threshold_bp: order.pass_threshold_bp,
         created_at: order.created_at,
@@ -209,6 +212,7 @@ pub async fn list(
                 .map(|g| g.name);
             slot.insert(name);
         }
+        let status = status_of(&o)?;
         items.push(OrderSummary {
             id: o.id,
             title: o.title,
@@ -217,7 +221,7 @@ pub async fn list(
             department: names.get(&o.department_org_id).cloned().flatten(),
             budget_fen: o.budget_fen,
             deadline: o.deadline,
-            status: o.status,
+            status,
             published_at: o.published_at,
         });
     }

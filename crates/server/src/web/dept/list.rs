@@ -50,7 +50,7 @@ pub(super) async fn list_page(
             id: o.id,
             title: o.title,
             category: o.category,
-            status_key: status_key(&o.status),
+            status_key: status_key(o.status),
             budget: yuan(o.budget_fen),
             deadline: o.deadline.map(|d| date_in(tz, &d)).unwrap_or_default(),
         })

@@ -197,7 +197,7 @@ async fn order_view_page(
         .collect();
     page.has_errors = !errors.is_empty();
     let html = OrderPage {
-        status_key: status_key(&view.status),
+        status_key: status_key(view.status),
         budget: yuan(view.budget_fen),
         deadline: view.deadline.map(|d| date_in(tz, &d)).unwrap_or_default(),
         threshold: percent_of_bp(view.pass_threshold_bp),
