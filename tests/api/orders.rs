@@ -381,6 +381,17 @@ async fn isvs_see_sample_cases_only_and_the_starter_kit_holds_no_hidden_case() {
         .expect("a zip")
         .extract(dir.path())
         .expect("unzips");
+    // Beside the sample cases, kit.json says what the platform also runs:
+    // the hidden cases and the share of them that must pass.
+    let kit: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("kit.json")).expect("kit.json at the suite's root"),
+    )
+    .expect("kit.json is JSON");
+    assert_eq!(
+        kit,
+        json!({"hidden_cases": 6, "threshold_percent": 100}),
+        "{kit}"
+    );
     // It is a suite directory as `govmarket app test --suite` reads it, and
     // the example app passes its sample cases locally.
     let suite = sandbox::SuiteDir::load(dir.path()).expect("loads as a suite");

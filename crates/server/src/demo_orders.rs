@@ -9,14 +9,11 @@
 use domain::{OrderStatus, VersionStatus};
 
 use crate::api::apps::{Upload, publish, upload_version};
-use crate::api::orders::{
-    CaseInput, ContractInput, CreateOrder, SuiteInput, create_order, move_order,
-    put_dataset_records, put_suite,
-};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::extract::RequestId;
 use crate::state::AppState;
+use service::orders::{CaseInput, ContractInput, CreateOrder, SuiteInput};
 
 /// The guest kit's correct and buggy answers to the social-insurance service.
 const SI_LOOKUP: &[u8] = include_bytes!("../../../sandbox/guest/wasm/si_lookup.wasm");
@@ -92,9 +89,10 @@ async fn create_service_order(
             service.slug
         ))
     })?;
-    let order = create_order(
+    let actor = dept.actor(rid);
+    let order = service::orders::create(
         state,
-        dept,
+        &actor,
         CreateOrder {
             title: service.title_zh.clone(),
             description: format!("{}\n\n{}", service.description_zh, service.description_en),
@@ -110,13 +108,12 @@ async fn create_service_order(
             },
             pass_threshold_bp: Some(i32::from(service.contract.threshold_percent) * 100),
         },
-        rid,
     )
     .await?;
     for (name, records) in &service.datasets {
         let body = serde_json::to_vec(records).map_err(ApiError::internal)?;
         // Every demo record is fictitious, so ISVs may download all of it.
-        put_dataset_records(state, dept, order.id, name, true, &body, rid).await?;
+        service::orders::put_dataset(state, &actor, order.id, name, true, &body).await?;
     }
     let cases: Vec<CaseInput> = service
         .cases
@@ -127,8 +124,8 @@ async fn create_service_order(
                 .map_err(|e| ApiError::internal(anyhow::anyhow!("demo case {}: {e}", c.id)))
         })
         .collect::<Result<_, _>>()?;
-    put_suite(state, dept, order.id, SuiteInput { cases }, rid).await?;
-    move_order(state, dept, order.id, OrderStatus::Open, rid).await?;
+    service::orders::put_suite(state, &actor, order.id, SuiteInput { cases }).await?;
+    service::orders::move_order(state, &actor, order.id, OrderStatus::Open).await?;
     Ok(order.id)
 }
 

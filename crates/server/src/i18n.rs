@@ -144,6 +144,7 @@ const ZH_CN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/zh-CN/errors.toml"),
     include_str!("../../../web/i18n/zh-CN/errors-market.toml"),
     include_str!("../../../web/i18n/zh-CN/errors-complaints.toml"),
+    include_str!("../../../web/i18n/zh-CN/errors-orders.toml"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/core.toml"),
@@ -156,6 +157,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/errors.toml"),
     include_str!("../../../web/i18n/en/errors-market.toml"),
     include_str!("../../../web/i18n/en/errors-complaints.toml"),
+    include_str!("../../../web/i18n/en/errors-orders.toml"),
 ];
 
 impl Catalog {

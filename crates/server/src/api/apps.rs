@@ -12,7 +12,6 @@ use store::entity::{apps, test_runs, versions};
 use utoipa::ToSchema;
 
 use super::ApiPath;
-use super::orders::audit_entry;
 use crate::auth::{Authed, CurrentUser, roles};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::RequestId;
@@ -460,8 +459,7 @@ pub async fn upload_version(
     }
     store::audit::append(
         &txn,
-        audit_entry(
-            who,
+        who.actor(request_id).audit(
             "version.upload",
             "version",
             version.id,
@@ -477,7 +475,6 @@ pub async fn upload_version(
                     app.name, version.number
                 ),
             },
-            request_id,
         ),
     )
     .await?;
@@ -581,8 +578,7 @@ pub async fn publish(
     .await?;
     store::audit::append(
         &txn,
-        audit_entry(
-            who,
+        who.actor(request_id).audit(
             "version.publish",
             "version",
             v.id,
@@ -590,7 +586,6 @@ pub async fn publish(
                 Some(n) => format!("发布应用「{}」第 {} 版，取代第 {n} 版", app.name, v.number),
                 None => format!("发布应用「{}」第 {} 版", app.name, v.number),
             },
-            request_id,
         ),
     )
     .await?;
@@ -641,13 +636,11 @@ pub async fn withdraw(
     .await?;
     store::audit::append(
         &txn,
-        audit_entry(
-            who,
+        who.actor(request_id).audit(
             "app.withdraw",
             "app",
             app.id,
             format!("撤回应用「{}」", app.name),
-            request_id,
         ),
     )
     .await?;

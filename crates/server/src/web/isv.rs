@@ -665,6 +665,7 @@ async fn ask_submit(
             super::orders::order_detail(
                 &state,
                 page,
+                &actor,
                 order_id,
                 super::orders::AskForm {
                     errors,

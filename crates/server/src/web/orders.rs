@@ -8,14 +8,23 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use domain::Fen;
+use domain::{Fen, OrderStatus};
 use serde::Deserialize;
 
+use service::orders::{OrderQuery, OrderSummary, OrderView};
+use service::{Actor, ServiceError};
+
 use super::{FormErrors, Page, WebPath, WebQuery, internal_page, message_page};
-use crate::api::orders::{
-    OrderQuery, OrderSummary, OrderView, list_orders, order_view, visible_order,
-};
+use crate::extract::RequestId;
 use crate::state::AppState;
+
+/// Whoever reads the page: its signed-in user, or nobody.
+fn viewer(page: &Page, request_id: &RequestId) -> Actor {
+    match &page.current {
+        Some(c) => c.actor(request_id),
+        None => Actor::anonymous(request_id.as_option()),
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,13 +37,12 @@ pub(crate) fn yuan(fen: impl std::borrow::Borrow<i64>) -> String {
 }
 
 /// The message key of an order status.
-pub(crate) fn status_key(status: &str) -> &'static str {
-    match status {
-        "draft" => "orders.status.draft",
-        "open" => "orders.status.open",
-        "closed" => "orders.status.closed",
-        "cancelled" => "orders.status.cancelled",
-        _ => "orders.status.all",
+pub(crate) fn status_key(status: impl std::borrow::Borrow<OrderStatus>) -> &'static str {
+    match status.borrow() {
+        OrderStatus::Draft => "orders.status.draft",
+        OrderStatus::Open => "orders.status.open",
+        OrderStatus::Closed => "orders.status.closed",
+        OrderStatus::Cancelled => "orders.status.cancelled",
     }
 }
 
@@ -65,8 +73,10 @@ struct ListPage {
 async fn list_page(
     State(state): State<AppState>,
     page: Page,
+    request_id: RequestId,
     WebQuery(query): WebQuery<ListQuery>,
 ) -> Response {
+    let actor = viewer(&page, &request_id);
     let status = query.status.clone().unwrap_or_else(|| "open".into());
     let category = query.category.clone().unwrap_or_default();
     let department = query.department.clone().unwrap_or_default();
@@ -93,9 +103,9 @@ async fn list_page(
         limit: Some(200),
     };
     let listed = async {
-        let choices = list_orders(&state, page.current.as_ref(), &query_for(true)).await?;
-        let list = list_orders(&state, page.current.as_ref(), &query_for(false)).await?;
-        Ok::<_, crate::error::ApiError>((choices, list))
+        let choices = service::orders::list(&state, &actor, &query_for(true)).await?;
+        let list = service::orders::list(&state, &actor, &query_for(false)).await?;
+        Ok::<_, ServiceError>((choices, list))
     }
     .await;
     match listed {
@@ -132,9 +142,12 @@ async fn list_page(
             }
             .into_response()
         }
-        Err(e) if e.status().is_client_error() => {
-            message_page(&page, e.status(), "orders.error_title", "orders.bad_filter")
-        }
+        Err(e) if e.is_client_error() => message_page(
+            &page,
+            crate::error::status_of(&e),
+            "orders.error_title",
+            "orders.bad_filter",
+        ),
         Err(e) => internal_page(&page, e),
     }
 }
@@ -164,27 +177,29 @@ pub(crate) struct AskForm {
 async fn order_page(
     State(state): State<AppState>,
     page: Page,
+    request_id: RequestId,
     WebPath(id): WebPath<i64>,
 ) -> Response {
-    order_detail(&state, page, id, AskForm::default()).await
+    let actor = viewer(&page, &request_id);
+    order_detail(&state, page, &actor, id, AskForm::default()).await
 }
 
 /// The order's page, with the ask-a-question form as posted (the ISV pages
 /// show it again this way when a question is refused).
-pub(crate) async fn order_detail(state: &AppState, page: Page, id: i64, ask: AskForm) -> Response {
-    let order = match visible_order(state, page.current.as_ref(), id).await {
-        Ok(o) => o,
-        Err(e) if e.status() == StatusCode::NOT_FOUND => {
-            return super::not_found(page).await;
-        }
-        Err(e) => return internal_page(&page, e),
-    };
-    let view = match order_view(state, order).await {
+pub(crate) async fn order_detail(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    id: i64,
+    ask: AskForm,
+) -> Response {
+    let view = match service::orders::queries::get(state, actor, id).await {
         Ok(v) => v,
+        Err(ServiceError::NotFound(_)) => return super::not_found(page).await,
         Err(e) => return internal_page(&page, e),
     };
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    let isv_can_act = view.status == "open"
+    let isv_can_act = view.status == OrderStatus::Open
         && page
             .current
             .as_ref()

@@ -1,0 +1,116 @@
+//! The ISVs' starter kit: an order's suite directory, as much of it as an
+//! ISV may download, in one zip.
+
+use std::io::Write;
+
+use sandbox::{TestCase, Visibility};
+use serde::Serialize;
+use serde_json::Value;
+use store::entity::orders;
+
+use super::suite_for;
+use crate::actor::Actor;
+use crate::error::{ServiceError, ServiceResult};
+use crate::services::Services;
+
+/// `kit.json` at the kit's root: what the platform runs besides the kit's
+/// sample cases, which the kit cannot contain (`govmarket app test` reads
+/// it to say so).
+#[derive(Debug, Serialize)]
+struct KitInfo {
+    hidden_cases: usize,
+    /// Whole percent of the hidden cases (by weight) that must pass.
+    threshold_percent: u8,
+}
+
+/// The starter kit: a suite directory (`contract.json`, `cases.json` with
+/// the sample cases, `datasets/NAME.json` for sample datasets, `kit.json`,
+/// a README) as a zip that `govmarket app test --suite` reads once unpacked.
+pub async fn starter_kit_zip(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<(orders::Model, Vec<u8>)> {
+    let (order, suite) = suite_for(services, actor, id).await?;
+    let sample_cases: Vec<&TestCase> = suite
+        .cases
+        .iter()
+        .filter(|c| c.visibility == Visibility::Sample)
+        .collect();
+    let mut contract = crate::appdata::contract_of(&order)?;
+    let mut files: Vec<(String, Vec<u8>)> = vec![];
+    let mut included = Vec::new();
+    for d in store::datasets::list(services.db.conn(), id).await? {
+        if !d.sample {
+            continue;
+        }
+        let records: serde_json::Map<String, Value> =
+            store::datasets::records(services.db.conn(), d.id)
+                .await?
+                .into_iter()
+                .collect();
+        files.push((
+            format!("datasets/{}.json", d.name),
+            serde_json::to_vec_pretty(&records).map_err(ServiceError::internal)?,
+        ));
+        included.push(d.name);
+    }
+    // The kit must load as a suite directory: a grant whose data the ISV may
+    // not download is left out of the kit's contract (its queries then
+    // answer "not permitted" locally), and the README says so.
+    let withheld: Vec<String> = contract
+        .datasets
+        .iter()
+        .filter(|d| !included.contains(d))
+        .cloned()
+        .collect();
+    contract.datasets.retain(|d| included.contains(d));
+    files.push((
+        "contract.json".into(),
+        serde_json::to_vec_pretty(&contract).map_err(ServiceError::internal)?,
+    ));
+    files.push((
+        "cases.json".into(),
+        serde_json::to_vec_pretty(&sample_cases).map_err(ServiceError::internal)?,
+    ));
+    let info = KitInfo {
+        hidden_cases: suite.hidden_cases,
+        threshold_percent: contract.threshold_percent,
+    };
+    files.push((
+        "kit.json".into(),
+        serde_json::to_vec_pretty(&info).map_err(ServiceError::internal)?,
+    ));
+    let readme = format!(
+        "# {title}\n\n订单 / order {id}\n\n\
+         本目录可直接用于本地黑盒测试 / this directory is a test suite for the local check:\n\n\
+         ```\ngovmarket app test app.wasm --suite .\n```\n\n\
+         - contract.json: 输入输出模式、数据授权与资源限制 / schemas, data grants, limits\n\
+         - cases.json: {n} 个示例用例 / sample cases ({hidden} hidden cases are run on the platform only)\n\
+         - kit.json: 平台另行运行的隐藏用例数与通过门槛 / hidden cases and pass threshold of the platform's run\n\
+         - datasets/: 可下载的示例数据 / sample datasets\n{withheld}",
+        title = order.title,
+        n = sample_cases.len(),
+        hidden = suite.hidden_cases,
+        withheld = if withheld.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n未包含的数据集（仅平台测试可用）/ datasets not in the kit (platform only): {}\n",
+                withheld.join(", ")
+            )
+        }
+    );
+    files.push(("README.md".into(), readme.into_bytes()));
+
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in files {
+        zip.start_file(name, options)
+            .map_err(ServiceError::internal)?;
+        zip.write_all(&bytes).map_err(ServiceError::internal)?;
+    }
+    let bytes = zip.finish().map_err(ServiceError::internal)?.into_inner();
+    Ok((order, bytes))
+}
