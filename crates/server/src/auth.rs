@@ -162,6 +162,8 @@ pub mod roles {
         Auditors = [Supervisor, Admin];
         /// Those who answer complaints: about their apps, about their orders.
         ComplaintAnswerers = [Isv, Department] => "complaints.forbidden";
+        /// Department staff on their desk.
+        DeskStaff = [Department] => "dept.forbidden";
         /// Citizens, as those who file complaints.
         Complainants = [Citizen] => "complaints.citizens_only";
         /// Those who may read settlement runs in full.

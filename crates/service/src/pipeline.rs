@@ -100,6 +100,16 @@ pub fn spawn_workers(state: Services, n: usize) -> Vec<tokio::task::JoinHandle<(
 pub async fn run_workers_until_shutdown(state: Services, n: usize) {
     let handles = spawn_workers(state, n.max(1));
     println!("govmarket worker: {} test worker(s) running", handles.len());
+    shutdown_signal().await;
+    for h in handles {
+        h.abort();
+    }
+    tracing::info!("test workers stopped");
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM (what a service manager sends):
+/// the signal both the server and the workers stop on.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -118,10 +128,6 @@ pub async fn run_workers_until_shutdown(state: Services, n: usize) {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    for h in handles {
-        h.abort();
-    }
-    tracing::info!("test workers stopped");
 }
 
 /// Claims and runs jobs until the task is dropped.

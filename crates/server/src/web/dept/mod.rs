@@ -20,14 +20,14 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use domain::{OrderStatus, Role};
+use domain::OrderStatus;
 use serde::Deserialize;
 use service::{Actor, ServiceError};
 use store::entity::orders;
 
-use super::extract::login_redirect;
+use super::extract::SignedIn;
 use super::{FormErrors, Page, internal_page, message_page};
-use crate::extract::RequestId;
+use crate::auth::{RoleSet, roles};
 use crate::state::AppState;
 
 mod cases;
@@ -84,31 +84,21 @@ impl FromRequestParts<AppState> for Desk {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let page = Page::from_request_parts(parts, state).await?;
-        let Some(current) = page.current.clone() else {
-            let next = parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_else(|| page.path.clone());
-            return Err(login_redirect(&next));
-        };
-        if current.user.role != Role::Department || current.user.org_id.is_none() {
+        let SignedIn {
+            page,
+            current,
+            actor,
+            ..
+        } = SignedIn::<roles::DeskStaff>::from_request_parts(parts, state).await?;
+        if current.user.org_id.is_none() {
             return Err(message_page(
                 &page,
                 StatusCode::FORBIDDEN,
                 "forbidden.title",
-                "dept.forbidden",
+                roles::DeskStaff::FORBIDDEN_KEY,
             ));
         }
-        let request_id = match RequestId::from_request_parts(parts, state).await {
-            Ok(id) => id,
-            Err(never) => match never {},
-        };
-        Ok(Desk {
-            actor: current.actor(&request_id),
-            page,
-        })
+        Ok(Desk { page, actor })
     }
 }
 
