@@ -1,28 +1,33 @@
-//! The [`Sandbox`]: one wasmtime engine, a compiled-module cache and the run loop.
+//! The [`Sandbox`]: one wasmtime engine, a compiled-module cache and the run loop. What it
+//! runs on (cache, permits, ticker, run threads) is in `machinery`; the checks around a
+//! guest run (limits of a cached module, verdicts, stdin and stdout) in `checks`.
 
-use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use domain::Verdict;
-use parking_lot::{Condvar, Mutex, RwLock};
+use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasmtime::{
-    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
-    PoolingAllocationConfig, Store, Trap,
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, Linker, Module,
+    PoolingAllocationConfig, Store,
 };
+use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use crate::datasets::DatasetProvider;
 use crate::host::{self, GovState, HostState, MemoryLimiter, QueryRecord, VirtualClock};
 use crate::limits::{Limits, ResolvedLimits};
 use crate::random::SeededRandom;
 use crate::validate::{self, Rejection};
+
+mod checks;
+mod machinery;
+
+use checks::*;
+use machinery::*;
 
 /// How often the epoch ticker advances the engine's epoch.
 ///
@@ -197,88 +202,6 @@ impl RunOutcome {
     }
 }
 
-/// A validated, compiled module ready to instantiate.
-struct Compiled {
-    info: ModuleInfo,
-    pre: InstancePre<HostState>,
-}
-
-#[derive(Default)]
-struct ModuleCache {
-    by_sha: HashMap<String, Arc<Compiled>>,
-    order: VecDeque<String>,
-}
-
-/// A counting semaphore for blocking callers.
-struct Permits {
-    free: Mutex<usize>,
-    freed: Condvar,
-}
-
-struct Permit<'a>(&'a Permits);
-
-impl Permits {
-    fn new(n: usize) -> Self {
-        Self {
-            free: Mutex::new(n),
-            freed: Condvar::new(),
-        }
-    }
-
-    fn acquire(&self) -> Permit<'_> {
-        let mut free = self.free.lock();
-        while *free == 0 {
-            self.freed.wait(&mut free);
-        }
-        *free -= 1;
-        Permit(self)
-    }
-}
-
-impl Drop for Permit<'_> {
-    fn drop(&mut self) {
-        *self.0.free.lock() += 1;
-        self.0.freed.notify_one();
-    }
-}
-
-/// Advances the engine epoch on its own OS thread, outside any async executor, so a busy
-/// executor can never delay a wall-time deadline.
-struct EpochTicker {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl EpochTicker {
-    fn start(engine: Engine) -> Result<Self, SandboxError> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("sandbox-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                }
-            })
-            .map_err(|e| SandboxError::Engine(format!("cannot start the epoch ticker: {e}")))?;
-        Ok(Self {
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for EpochTicker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            // The ticker never panics; a join error would only mean it already ended.
-            let _ = thread.join();
-        }
-    }
-}
-
 struct Inner {
     engine: Engine,
     linker: Linker<HostState>,
@@ -288,52 +211,6 @@ struct Inner {
     /// Started on the first [`Sandbox::run_async`].
     run_threads: std::sync::OnceLock<RunThreads>,
     _ticker: EpochTicker,
-}
-
-/// A run queued for the run threads.
-type Job = Box<dyn FnOnce() + Send>;
-
-/// Runs queued per run thread before callers wait (asynchronously) for room.
-const QUEUE_PER_THREAD: usize = 64;
-
-/// The threads that serve [`Sandbox::run_async`], as many as runs may go at
-/// once, fed by one queue.
-///
-/// A run is CPU-bound and takes about a tenth of a millisecond. Handing each
-/// to `spawn_blocking` behind an async semaphore made every hand-off wait
-/// for the runtime to poll the next waiting task, with a slot held all the
-/// while: on a busy two-core machine that wait was ten times the run. Here a
-/// thread that finishes a run takes the next queued one at once, and a
-/// burst waits in the queue instead of piling up blocked threads.
-struct RunThreads {
-    queue: tokio::sync::mpsc::Sender<Job>,
-}
-
-impl RunThreads {
-    fn start(count: usize) -> Result<RunThreads, SandboxError> {
-        let (queue, rx) = tokio::sync::mpsc::channel::<Job>(count * QUEUE_PER_THREAD);
-        let rx = Arc::new(parking_lot::Mutex::new(rx));
-        for i in 0..count {
-            let rx = Arc::clone(&rx);
-            std::thread::Builder::new()
-                .name(format!("sandbox-run-{i}"))
-                .spawn(move || {
-                    loop {
-                        // One thread waits on the queue, the others on the
-                        // lock; `None` once the sandbox is gone.
-                        let job = rx.lock().blocking_recv();
-                        let Some(job) = job else { break };
-                        // A panic must not take a run thread with it; the
-                        // job's caller sees its answer dropped.
-                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err() {
-                            tracing::error!("a sandbox run panicked");
-                        }
-                    }
-                })
-                .map_err(|e| SandboxError::Engine(format!("starting a run thread: {e}")))?;
-        }
-        Ok(RunThreads { queue })
-    }
 }
 
 /// The sandbox: validates modules and runs them under the app ABI v1 with hard limits.
@@ -766,137 +643,6 @@ impl Sandbox {
         }
         outcome
     }
-}
-
-enum LookupError {
-    Rejected(Rejection),
-    Unknown(String),
-}
-
-/// A cached module was validated under some order's limits; check it against this run's.
-fn check_against(info: &ModuleInfo, limits: &ResolvedLimits) -> Result<(), Rejection> {
-    if info.size_bytes > limits.module_bytes {
-        return Err(Rejection::TooLarge {
-            size: info.size_bytes,
-            limit: limits.module_bytes,
-        });
-    }
-    if info.initial_memory_bytes > limits.memory_bytes {
-        return Err(Rejection::MemoryTooLarge {
-            declared: info.initial_memory_bytes,
-            limit: limits.memory_bytes,
-        });
-    }
-    Ok(())
-}
-
-/// Turn the end of a run into a verdict, or `None` when the app exited 0.
-///
-/// Precedence: an output flood is reported as such even if it then tripped a trap; running out
-/// of fuel or time beats the memory flag (a loop that also failed to grow is still a loop);
-/// memory refused and then a failure is memory_limit_exceeded; anything else the app did is a
-/// runtime error; failures outside the app's control are internal errors.
-fn classify(
-    result: wasmtime::Result<()>,
-    instantiated: bool,
-    memory_hit: bool,
-    stdout_over: bool,
-    stderr_over: bool,
-    limits: &ResolvedLimits,
-) -> Option<(Verdict, String)> {
-    if stdout_over {
-        return Some((
-            Verdict::OutputLimitExceeded,
-            format!("stdout over {} bytes", limits.stdout_bytes),
-        ));
-    }
-    if stderr_over {
-        return Some((
-            Verdict::OutputLimitExceeded,
-            format!("stderr over {} bytes", limits.stderr_bytes),
-        ));
-    }
-    let error = match result {
-        Ok(()) => return None,
-        Err(error) => error,
-    };
-    if let Some(exit) = error.downcast_ref::<I32Exit>() {
-        return (exit.0 != 0).then(|| {
-            (
-                Verdict::RuntimeError,
-                format!("exited with code {}", exit.0),
-            )
-        });
-    }
-    if let Some(trap) = error.downcast_ref::<Trap>() {
-        return Some(match trap {
-            Trap::OutOfFuel => (
-                Verdict::TimeLimitExceeded,
-                format!("instruction limit of {} reached", limits.instructions),
-            ),
-            Trap::Interrupt => (
-                Verdict::TimeLimitExceeded,
-                format!("wall time limit of {} ms reached", limits.wall_time_ms),
-            ),
-            _ if memory_hit => (
-                Verdict::MemoryLimitExceeded,
-                format!(
-                    "memory limit of {} bytes reached, then: {trap}",
-                    limits.memory_bytes
-                ),
-            ),
-            _ => (Verdict::RuntimeError, format!("trap: {trap}")),
-        });
-    }
-    if memory_hit {
-        return Some((
-            Verdict::MemoryLimitExceeded,
-            format!("memory limit of {} bytes reached", limits.memory_bytes),
-        ));
-    }
-    if instantiated {
-        // Errors raised by WASI host calls on the app's behalf (e.g. a bad pointer).
-        return Some((Verdict::RuntimeError, format!("{error:#}")));
-    }
-    tracing::error!(error = %format!("{error:#}"), "instantiation failed");
-    Some((
-        Verdict::InternalError,
-        format!("instantiation failed: {error:#}"),
-    ))
-}
-
-#[derive(Serialize)]
-struct Stdin<'a> {
-    input: &'a serde_json::Value,
-    context: &'a RunContext,
-}
-
-fn stdin_bytes(request: &RunRequest) -> Result<Vec<u8>, String> {
-    let bytes = serde_json::to_vec(&Stdin {
-        input: &request.input,
-        context: &request.context,
-    })
-    .map_err(|e| format!("cannot serialise the request: {e}"))?;
-    if bytes.len() > MAX_STDIN_BYTES {
-        return Err(format!("request is over {MAX_STDIN_BYTES} bytes"));
-    }
-    Ok(bytes)
-}
-
-fn parse_now(now: &str) -> Result<Duration, String> {
-    let parsed = chrono::DateTime::parse_from_rfc3339(now)
-        .map_err(|e| format!("context.now `{now}` is not RFC 3339: {e}"))?;
-    let micros = u64::try_from(parsed.timestamp_micros())
-        .map_err(|_| format!("context.now `{now}` is before 1970"))?;
-    Ok(Duration::from_micros(micros))
-}
-
-fn parse_single_json(stdout: &[u8]) -> Result<serde_json::Value, String> {
-    let text = std::str::from_utf8(stdout).map_err(|_| "stdout is not UTF-8".to_owned())?;
-    if text.trim().is_empty() {
-        return Err("no output on stdout".into());
-    }
-    serde_json::from_str(text.trim()).map_err(|e| format!("stdout is not one JSON value: {e}"))
 }
 
 /// Where a module's bytes live in a cache directory (`<cache_dir>/modules/<sha256>.wasm`), for
