@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, 
 use serde_json::{Value, json};
 use store::entity::{complaints, orders};
 
-use super::market::{app_with_version, order};
+use super::market::{app_with_version, invoke, order};
 
 const SI_LOOKUP: &[u8] = include_bytes!("../../sandbox/guest/wasm/si_lookup.wasm");
 
@@ -73,6 +73,9 @@ async fn a_complaint_about_an_app_is_answered_by_its_isv_and_resolved_by_the_cit
     let sup = app
         .staff(domain::Role::Supervisor, "sup41@example.cn")
         .await;
+    // A complaint about an app speaks of a use of it.
+    let (status, _) = invoke(&app, &citizen, a.app_id, json!({"months": 6}), None).await;
+    assert_eq!(status, 200);
 
     let (status, filed) = app
         .post_json(
@@ -284,6 +287,11 @@ async fn bad_complaints_are_refused_and_nothing_is_written() {
             None,
         ),
         (json!({"app_id": "one", "body": "x"}), 422, None),
+        (
+            json!({"app_id": a.app_id, "body": "从没用过这个应用"}),
+            422,
+            Some("app_id"),
+        ),
     ];
     for (body, want, field) in cases {
         let (status, resp) = app
@@ -324,6 +332,8 @@ async fn supervisors_see_complaints_past_their_deadline() {
         .staff(domain::Role::Supervisor, "sup46@example.cn")
         .await;
     let finance = app.staff(domain::Role::Finance, "fin46@example.cn").await;
+    let (status, _) = invoke(&app, &citizen, a.app_id, json!({"months": 6}), None).await;
+    assert_eq!(status, 200);
     let mut ids = Vec::new();
     for body in ["第一条", "第二条", "第三条"] {
         let (status, filed) = app

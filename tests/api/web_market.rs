@@ -697,8 +697,18 @@ async fn a_citizen_complains_from_the_app_page_and_the_isv_answers_without_javas
     let app = spawn_app().await;
     let order_id = order(&app, "社保缴费记录查询", 71).await;
     let listed = app_with_version(&app, order_id, "社保快查", SI_LOOKUP, "published").await;
-    app.citizen("w71@example.cn", 71).await;
+    let token = app.citizen("w71@example.cn", 71).await;
     let citizen = signed_in(&app, "w71@example.cn").await;
+    // A complaint about an app speaks of a use of it.
+    let (status, _) = super::market::invoke(
+        &app,
+        &token,
+        listed.app_id,
+        serde_json::json!({"months": 6}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
 
     // The app page links to the complaint form, which names the app.
     let (status, html) = get(&citizen, &app, &format!("/market/apps/{}", listed.app_id)).await;

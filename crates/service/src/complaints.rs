@@ -238,6 +238,14 @@ pub async fn file(
                     Msg::new("err.complaint.app_not_of_order"),
                 ));
             }
+            // A complaint about an app speaks of a use of it; one about a
+            // service the citizen could not get to names the order.
+            if !store::usage::has_used(conn, citizen.id, app.id).await? {
+                return Err(ServiceError::invalid(
+                    "app_id",
+                    Msg::new("err.complaint.app_not_used"),
+                ));
+            }
             let order_id = app.order_id;
             (Some(app), order_id)
         }

@@ -599,6 +599,25 @@ fn csv_text(s: &str) -> String {
 
 /// Whether the citizen has used the app successfully at least once: the
 /// condition for rating it.
+/// Whether the citizen has used the app at all, successfully or not (a
+/// failed use is what many complaints are about); flagged uses do not count.
+pub async fn has_used<C: ConnectionTrait>(
+    conn: &C,
+    citizen_id: i64,
+    app_id: i64,
+) -> Result<bool, StoreError> {
+    let found = invocations::Entity::find()
+        .select_only()
+        .column(invocations::Column::Id)
+        .filter(invocations::Column::CitizenId.eq(citizen_id))
+        .filter(invocations::Column::AppId.eq(app_id))
+        .filter(invocations::Column::Invalid.eq(false))
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
 pub async fn has_successful_use<C: ConnectionTrait>(
     conn: &C,
     citizen_id: i64,
