@@ -12,8 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use sandbox::{Contract, MemoryDatasets, TestCase, Visibility};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use store::entity::{dataset_records, datasets, module_blobs, orders, test_cases, versions};
+use store::entity::{orders, test_cases};
 
 use crate::error::{ServiceError, Thing};
 use crate::services::Services;
@@ -77,8 +76,7 @@ pub fn contract_of(order: &orders::Model) -> Result<Contract, ServiceError> {
 
 /// The contract of order `order_id` (404 when there is no such order).
 pub async fn contract_for_order(db: &store::Db, order_id: i64) -> Result<Contract, ServiceError> {
-    let order = orders::Entity::find_by_id(order_id)
-        .one(db.conn())
+    let order = store::orders::get(db.conn(), order_id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(Thing::Order))?;
     contract_of(&order)
@@ -92,28 +90,7 @@ pub async fn datasets_for_order(
     order_id: i64,
 ) -> Result<Arc<MemoryDatasets>, ServiceError> {
     let contract = contract_for_order(db, order_id).await?;
-    let rows: Vec<(i64, i32, String, chrono::DateTime<chrono::Utc>)> = datasets::Entity::find()
-        .select_only()
-        .column(datasets::Column::Id)
-        .column(datasets::Column::Version)
-        .column(datasets::Column::Name)
-        .column(datasets::Column::UpdatedAt)
-        .filter(datasets::Column::OrderId.eq(order_id))
-        .order_by_asc(datasets::Column::Id)
-        .into_tuple()
-        .all(db.conn())
-        .await?;
-    let stamps = rows
-        .into_iter()
-        .map(
-            |(id, version, name, updated_at)| store::market::DatasetStamp {
-                id,
-                version,
-                name,
-                updated_at,
-            },
-        )
-        .collect();
+    let stamps = store::datasets::stamps(db.conn(), order_id).await?;
     datasets_from_stamps(db, cache, order_id, &contract, stamps).await
 }
 
@@ -151,18 +128,8 @@ pub async fn datasets_from_stamps(
         let mut records = Vec::new();
         let mut after = 0i64;
         loop {
-            let batch: Vec<(i64, String, serde_json::Value)> = dataset_records::Entity::find()
-                .select_only()
-                .column(dataset_records::Column::Id)
-                .column(dataset_records::Column::Key)
-                .column(dataset_records::Column::Record)
-                .filter(dataset_records::Column::DatasetId.eq(*dataset_id))
-                .filter(dataset_records::Column::Id.gt(after))
-                .order_by_asc(dataset_records::Column::Id)
-                .limit(RECORD_BATCH)
-                .into_tuple()
-                .all(db.conn())
-                .await?;
+            let batch =
+                store::datasets::records_after(db.conn(), *dataset_id, after, RECORD_BATCH).await?;
             let Some(last) = batch.last() else { break };
             after = last.0;
             let full = batch.len() as u64 == RECORD_BATCH;
@@ -223,12 +190,10 @@ pub async fn module_for_version(
     db: &store::Db,
     version_id: i64,
 ) -> Result<VersionModule, ServiceError> {
-    let version = versions::Entity::find_by_id(version_id)
-        .one(db.conn())
+    let version = store::apps::version(db.conn(), version_id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(Thing::Version))?;
-    let blob = module_blobs::Entity::find_by_id(version.sha256.clone())
-        .one(db.conn())
+    let blob = store::apps::blob(db.conn(), &version.sha256)
         .await?
         .ok_or_else(|| {
             ServiceError::internal(anyhow::anyhow!(
@@ -251,13 +216,9 @@ pub async fn prepared_module(
     version_id: i64,
     limits: &sandbox::Limits,
 ) -> Result<String, ServiceError> {
-    let sha256: Option<String> = versions::Entity::find_by_id(version_id)
-        .select_only()
-        .column(versions::Column::Sha256)
-        .into_tuple()
-        .one(state.db.conn())
-        .await?;
-    let sha256 = sha256.ok_or_else(|| ServiceError::NotFound(Thing::Version))?;
+    let sha256 = store::apps::module_sha256(state.db.conn(), version_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(Thing::Version))?;
     if state.sandbox.has_module(&sha256) {
         return Ok(sha256);
     }

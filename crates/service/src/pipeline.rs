@@ -17,8 +17,6 @@ use std::time::Duration;
 
 use domain::{Verdict, VersionStatus};
 use sandbox::{EvalOptions, Visibility};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use store::entity::test_runs;
 use store::jobs::Job;
 
 use crate::error::ServiceError;
@@ -243,13 +241,7 @@ async fn handle(
         return Ok(());
     }
     // At most one run per version: defer while another one is running.
-    let busy = test_runs::Entity::find()
-        .filter(test_runs::Column::VersionId.eq(run.version_id))
-        .filter(test_runs::Column::Status.eq(store::pipeline::RUN_RUNNING))
-        .filter(test_runs::Column::Id.ne(run.id))
-        .one(state.db.conn())
-        .await?;
-    if busy.is_some() {
+    if store::pipeline::another_running(state.db.conn(), &run).await? {
         let txn = state.db.begin_write().await?;
         store::jobs::complete(&txn, job.id, worker).await?;
         store::jobs::enqueue_at(

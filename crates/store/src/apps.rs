@@ -239,3 +239,26 @@ pub async fn set_app_status<C: ConnectionTrait>(
     active.updated_at = Set(crate::now());
     Ok(active.update(conn).await?)
 }
+
+/// The sha256 of a version's module.
+pub async fn module_sha256<C: ConnectionTrait>(
+    conn: &C,
+    version_id: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(versions::Entity::find_by_id(version_id)
+        .select_only()
+        .column(versions::Column::Sha256)
+        .into_tuple()
+        .one(conn)
+        .await?)
+}
+
+/// A stored module by its sha256.
+pub async fn blob<C: ConnectionTrait>(
+    conn: &C,
+    sha256: &str,
+) -> Result<Option<module_blobs::Model>, StoreError> {
+    Ok(module_blobs::Entity::find_by_id(sha256.to_owned())
+        .one(conn)
+        .await?)
+}

@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
 use crate::StoreError;
@@ -103,4 +103,56 @@ pub async fn records<C: ConnectionTrait>(
         .into_iter()
         .map(|r| (r.key, r.record))
         .collect())
+}
+
+/// What tells whether a cached copy of the order's datasets is current:
+/// each dataset's id, version, name and last change, in id order.
+pub async fn stamps<C: ConnectionTrait>(
+    conn: &C,
+    order_id: i64,
+) -> Result<Vec<crate::market::DatasetStamp>, StoreError> {
+    let rows: Vec<(i64, i32, String, chrono::DateTime<chrono::Utc>)> = datasets::Entity::find()
+        .select_only()
+        .column(datasets::Column::Id)
+        .column(datasets::Column::Version)
+        .column(datasets::Column::Name)
+        .column(datasets::Column::UpdatedAt)
+        .filter(datasets::Column::OrderId.eq(order_id))
+        .order_by_asc(datasets::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, version, name, updated_at)| crate::market::DatasetStamp {
+                id,
+                version,
+                name,
+                updated_at,
+            },
+        )
+        .collect())
+}
+
+/// Up to `limit` records of a dataset after record id `after`, in id order:
+/// `(id, key, record)`. Pages keep a large dataset from being one result set.
+pub async fn records_after<C: ConnectionTrait>(
+    conn: &C,
+    dataset_id: i64,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<(i64, String, serde_json::Value)>, StoreError> {
+    Ok(dataset_records::Entity::find()
+        .select_only()
+        .column(dataset_records::Column::Id)
+        .column(dataset_records::Column::Key)
+        .column(dataset_records::Column::Record)
+        .filter(dataset_records::Column::DatasetId.eq(dataset_id))
+        .filter(dataset_records::Column::Id.gt(after))
+        .order_by_asc(dataset_records::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await?)
 }

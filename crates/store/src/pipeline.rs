@@ -90,6 +90,21 @@ pub async fn any_in_flight<C: ConnectionTrait>(
         .is_some())
 }
 
+/// Whether another run of the same version is running (at most one runs
+/// per version at a time).
+pub async fn another_running<C: ConnectionTrait>(
+    conn: &C,
+    run: &test_runs::Model,
+) -> Result<bool, StoreError> {
+    Ok(test_runs::Entity::find()
+        .filter(test_runs::Column::VersionId.eq(run.version_id))
+        .filter(test_runs::Column::Status.eq(RUN_RUNNING))
+        .filter(test_runs::Column::Id.ne(run.id))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
 /// Marks a run as started (again, when a crashed worker's job is re-claimed).
 pub async fn start<C: ConnectionTrait>(conn: &C, id: i64, total: i32) -> Result<(), StoreError> {
     test_runs::Entity::update_many()
