@@ -475,11 +475,19 @@ async fn finance_previews_approves_and_pays_the_demo_quarter_with_the_keyboard()
             // The page may be reloading itself; a stale element is read again.
             let value = p.attr("value").await.ok().flatten();
             let max = p.attr("max").await.ok().flatten();
-            if value.is_some() && value == max && value.as_deref() != Some("0") {
+            // The run turns paid just after its last line is confirmed.
+            if value.is_some()
+                && value == max
+                && value.as_deref() != Some("0")
+                && main_text(&c).await.contains("paid")
+            {
                 break;
             }
         }
-        assert!(Instant::now() < deadline, "payouts never all confirmed");
+        assert!(
+            Instant::now() < deadline,
+            "payouts never all confirmed and the run paid"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
         c.refresh().await.unwrap();
     }
