@@ -479,7 +479,7 @@ async fn finance_previews_approves_and_pays_the_demo_quarter_with_the_keyboard()
             if value.is_some()
                 && value == max
                 && value.as_deref() != Some("0")
-                && main_text(&c).await.contains("paid")
+                && main_text_now(&c).await.is_some_and(|t| t.contains("paid"))
             {
                 break;
             }
