@@ -392,6 +392,26 @@ async fn isvs_see_sample_cases_only_and_the_starter_kit_holds_no_hidden_case() {
         json!({"hidden_cases": 6, "threshold_percent": 100}),
         "{kit}"
     );
+    // Self-contained: a vendor builds an app from the kit alone.
+    for file in [
+        "app.c",
+        "govmarket.h",
+        "ABI.md",
+        "build.sh",
+        "Makefile",
+        "README.md",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(file))
+            .unwrap_or_else(|e| panic!("{file} in the kit: {e}"));
+        assert!(!text.trim().is_empty(), "{file} is empty");
+    }
+    let app_c = std::fs::read_to_string(dir.path().join("app.c")).unwrap();
+    assert!(app_c.contains("#include \"govmarket.h\""), "{app_c}");
+    assert!(
+        std::fs::read_to_string(dir.path().join("README.md"))
+            .unwrap()
+            .contains("sh build.sh")
+    );
     // It is a suite directory as `govmarket app test --suite` reads it, and
     // the example app passes its sample cases locally.
     let suite = sandbox::SuiteDir::load(dir.path()).expect("loads as a suite");

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use store::entity::orders;
 
-use super::suite_for;
+use super::{skeleton, suite_for};
 use crate::actor::Actor;
 use crate::error::{ServiceError, ServiceResult};
 use crate::services::Services;
@@ -25,7 +25,10 @@ struct KitInfo {
 
 /// The starter kit: a suite directory (`contract.json`, `cases.json` with
 /// the sample cases, `datasets/NAME.json` for sample datasets, `kit.json`,
-/// a README) as a zip that `govmarket app test --suite` reads once unpacked.
+/// a README) as a zip that `govmarket app test --suite` reads once unpacked;
+/// and what a vendor needs to build an app without the platform's source:
+/// the guest header, the ABI guide, a skeleton `app.c` whose output already
+/// satisfies the order's output schema, `build.sh` and a `Makefile`.
 pub async fn starter_kit_zip(
     services: &Services,
     actor: &Actor,
@@ -84,7 +87,11 @@ pub async fn starter_kit_zip(
     let readme = format!(
         "# {title}\n\n订单 / order {id}\n\n\
          本目录可直接用于本地黑盒测试 / this directory is a test suite for the local check:\n\n\
-         ```\ngovmarket app test app.wasm --suite .\n```\n\n\
+         ```\nsh build.sh                                # 或 / or: make\n\
+         govmarket app test app.wasm --suite .\n```\n\n\
+         - app.c: 应用骨架，输出已符合输出模式 / a skeleton app whose output already satisfies the output schema\n\
+         - govmarket.h, ABI.md: 应用接口头文件与说明 / the guest header and the ABI guide\n\
+         - build.sh, Makefile: 用 clang 与 wasi-libc 构建 / build with clang and wasi-libc\n\
          - contract.json: 输入输出模式、数据授权与资源限制 / schemas, data grants, limits\n\
          - cases.json: {n} 个示例用例 / sample cases ({hidden} hidden cases are run on the platform only)\n\
          - kit.json: 平台另行运行的隐藏用例数与通过门槛 / hidden cases and pass threshold of the platform's run\n\
@@ -102,6 +109,20 @@ pub async fn starter_kit_zip(
         }
     );
     files.push(("README.md".into(), readme.into_bytes()));
+    files.push((
+        "app.c".into(),
+        skeleton::app_c(
+            &order.title,
+            order.id,
+            &contract.output_schema,
+            &contract.datasets,
+        )
+        .into_bytes(),
+    ));
+    files.push(("govmarket.h".into(), skeleton::GOVMARKET_H.into()));
+    files.push(("ABI.md".into(), skeleton::ABI_MD.into()));
+    files.push(("build.sh".into(), skeleton::BUILD_SH.into()));
+    files.push(("Makefile".into(), skeleton::MAKEFILE.into()));
 
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()

@@ -16,6 +16,7 @@ pub mod drafts;
 pub mod kit;
 pub mod lifecycle;
 pub mod queries;
+pub mod skeleton;
 
 pub use cases::{CaseInput, SuiteInput, SuitePut, SuiteView, put_suite, suite_for};
 pub use datasets::{MAX_DATASET_BYTES, parse_dataset, put_dataset};

@@ -1,0 +1,338 @@
+//! The starter kit's skeleton app: C source that builds with clang and
+//! wasi-libc and answers every request with an output that satisfies the
+//! order's output schema. The cases fail until the vendor writes the
+//! rules, but the module, the ABI and the schema are right from the start.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+/// The first value of a schema's type list that is not `null`, if any.
+fn first_type(schema: &Map<String, Value>) -> Option<&str> {
+    match schema.get("type")? {
+        Value::String(t) => Some(t.as_str()),
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .or_else(|| ts.first().and_then(Value::as_str)),
+        _ => None,
+    }
+}
+
+fn bound(schema: &Map<String, Value>, key: &str) -> Option<f64> {
+    schema.get(key).and_then(Value::as_f64)
+}
+
+/// The smallest integer the schema's bounds admit, nearest to zero.
+fn default_integer(schema: &Map<String, Value>) -> i64 {
+    let low = [
+        bound(schema, "minimum").map(f64::ceil),
+        bound(schema, "exclusiveMinimum").map(|m| m.floor() + 1.0),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(f64::max);
+    let high = [
+        bound(schema, "maximum").map(f64::floor),
+        bound(schema, "exclusiveMaximum").map(|m| m.ceil() - 1.0),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(f64::min);
+    let v = match (low, high) {
+        (Some(l), _) if l > 0.0 => l,
+        (_, Some(h)) if h < 0.0 => h,
+        _ => 0.0,
+    };
+    // Bounds come from a JSON number; far outside i64 they saturate.
+    v as i64
+}
+
+/// A value that satisfies `schema` for the parts of JSON Schema an order's
+/// output uses: types, required properties, `const`, `enum`, bounds,
+/// lengths, `oneOf`/`anyOf`/`allOf` (the first branch).
+pub fn default_value(schema: &Value) -> Value {
+    let Some(s) = schema.as_object() else {
+        return Value::Null;
+    };
+    if let Some(c) = s.get("const") {
+        return c.clone();
+    }
+    if let Some(first) = s
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return first.clone();
+    }
+    for combinator in ["allOf", "oneOf", "anyOf"] {
+        if let Some(first) = s
+            .get(combinator)
+            .and_then(Value::as_array)
+            .and_then(|b| b.first())
+            && first_type(s).is_none()
+        {
+            return default_value(first);
+        }
+    }
+    match first_type(s) {
+        Some("object") => {
+            let properties = s.get("properties").and_then(Value::as_object);
+            let mut out = Map::new();
+            for key in s
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                let property = properties
+                    .and_then(|p| p.get(key))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                out.insert(key.to_owned(), default_value(&property));
+            }
+            Value::Object(out)
+        }
+        Some("array") => {
+            let n = s.get("minItems").and_then(Value::as_u64).unwrap_or(0);
+            let item = s.get("items").cloned().unwrap_or(Value::Null);
+            Value::Array((0..n).map(|_| default_value(&item)).collect())
+        }
+        Some("string") => {
+            let n = s.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+            Value::String("x".repeat(usize::try_from(n).unwrap_or(0)))
+        }
+        Some("integer") => Value::from(default_integer(s)),
+        Some("number") => Value::from(default_integer(s)),
+        Some("boolean") => Value::Bool(false),
+        _ => Value::Null,
+    }
+}
+
+/// `s` as a C string literal.
+fn c_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // `?` starts a trigraph in old C; escaped, it is always itself.
+            '?' => out.push_str("\\?"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\{:03o}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The `gm_w_*` calls that write `value`.
+fn emit(value: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match value {
+        Value::Null => {
+            let _ = writeln!(out, "{pad}gm_w_null(&w);");
+        }
+        Value::Bool(b) => {
+            let _ = writeln!(out, "{pad}gm_w_bool(&w, {});", i32::from(*b));
+        }
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => {
+                let _ = writeln!(out, "{pad}gm_w_int(&w, {i});");
+            }
+            None => {
+                let _ = writeln!(out, "{pad}gm_w_raw(&w, {});", c_string(&n.to_string()));
+            }
+        },
+        Value::String(s) => {
+            let _ = writeln!(out, "{pad}gm_w_string(&w, {});", c_string(s));
+        }
+        Value::Array(items) => {
+            let _ = writeln!(out, "{pad}gm_w_array(&w);");
+            for item in items {
+                emit(item, indent + 4, out);
+            }
+            let _ = writeln!(out, "{pad}gm_w_end(&w);");
+        }
+        Value::Object(map) => {
+            let _ = writeln!(out, "{pad}gm_w_object(&w);");
+            for (k, v) in map {
+                let _ = writeln!(
+                    out,
+                    "{}gm_w_key(&w, {});",
+                    " ".repeat(indent + 4),
+                    c_string(k)
+                );
+                emit(v, indent + 4, out);
+            }
+            let _ = writeln!(out, "{pad}gm_w_end(&w);");
+        }
+    }
+}
+
+/// The skeleton's `app.c` for an order titled `title` whose contract has
+/// `output_schema` and grants `datasets`.
+pub fn app_c(title: &str, order_id: i64, output_schema: &Value, datasets: &[String]) -> String {
+    let mut writes = String::new();
+    emit(&default_value(output_schema), 4, &mut writes);
+    // The title goes into a comment: it must not close it.
+    let title = title.replace("*/", "* /");
+    let grants = if datasets.is_empty() {
+        "this order grants no dataset".to_owned()
+    } else {
+        format!("datasets granted: {}", datasets.join(", "))
+    };
+    let example = datasets.first().map_or("DATASET", String::as_str);
+    format!(
+        r#"/*
+ * {title} (order {order_id}): a skeleton app.
+ *
+ * It reads the request and answers with an output that satisfies the order's output schema,
+ * so it builds, runs and is checked from the start; the cases fail until the rules are written.
+ * Write them in the marked place: README.md and cases.json say what the order expects, ABI.md
+ * how an app talks to the platform.
+ *
+ * Build:  sh build.sh        (or: make)
+ * Check:  govmarket app test app.wasm --suite .
+ */
+#include "govmarket.h"
+
+int main(void) {{
+    size_t len = 0;
+    char *request_text = gm_read_request(&len);
+    gm_json *request = request_text ? gm_json_parse(request_text, len) : NULL;
+    if (!request) return 1;
+    gm_json *input = gm_json_get(request, "input");
+    const char *subject = gm_json_str(gm_json_get(gm_json_get(request, "context"), "subject"), "");
+    (void)input;
+    (void)subject;
+
+    /* ---- the order's rules go here ------------------------------------------------------
+     * Read the citizen's input from `input`, and their records with
+     *     int32_t code;
+     *     char *record = gm_query("{example}", subject, &code);   (NULL when code < 0; free it)
+     * ({grants}). Then write the answer below instead of these defaults. */
+
+    static char out[65536];
+    gm_writer w;
+    gm_w_init(&w, out, sizeof out);
+{writes}    if (gm_w_finish(&w) != GM_W_OK) return 1;
+    int rc = gm_write_output(out);
+    gm_json_free(request);
+    free(request_text);
+    return rc == 0 ? 0 : 1;
+}}
+"#
+    )
+}
+
+/// The kit's `build.sh`.
+pub const BUILD_SH: &str = r#"#!/bin/sh
+# Builds app.wasm from app.c with clang and wasi-libc. On Debian/Ubuntu:
+#   apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32
+# or a wasi-sdk: CC=/path/to/wasi-sdk/bin/clang sh build.sh
+set -eu
+cd "$(dirname "$0")"
+CC="${CC:-clang}"
+"$CC" --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-debug -o app.wasm app.c
+echo "built app.wasm ($(wc -c < app.wasm) bytes); check it: govmarket app test app.wasm --suite ."
+"#;
+
+/// The kit's `Makefile` (`make`, `make test`).
+pub const MAKEFILE: &str = "WASM_CC ?= clang\n\
+\n\
+app.wasm: app.c govmarket.h\n\
+\t$(WASM_CC) --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-debug -o $@ app.c\n\
+\n\
+test: app.wasm\n\
+\tgovmarket app test app.wasm --suite .\n\
+\n\
+.PHONY: test\n";
+
+/// The guest header and the ABI guide, as committed with the sandbox.
+pub const GOVMARKET_H: &str = include_str!("../../../../sandbox/guest/govmarket.h");
+pub const ABI_MD: &str = include_str!("../../../../sandbox/guest/ABI.md");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_default_output_satisfies_each_demo_orders_output_schema() {
+        let suites = concat!(env!("CARGO_MANIFEST_DIR"), "/../../mock-data/suites");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(suites).unwrap() {
+            let path = entry.unwrap().path().join("contract.json");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let contract: Value = serde_json::from_str(&text).unwrap();
+            let schema = &contract["output_schema"];
+            let value = default_value(schema);
+            let validator = jsonschema::validator_for(schema).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&value)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{}: {value} fails: {errors:?}",
+                path.display()
+            );
+            seen += 1;
+        }
+        assert!(seen >= 4, "the four demo services' contracts, found {seen}");
+    }
+
+    #[test]
+    fn defaults_respect_bounds_lengths_and_choices() {
+        let schema = json!({
+            "type": "object",
+            "required": ["n", "m", "s", "e", "k", "a", "o"],
+            "properties": {
+                "n": {"type": "integer", "minimum": 3},
+                "m": {"type": "integer", "maximum": -2},
+                "s": {"type": "string", "minLength": 2},
+                "e": {"enum": ["yes", "no"]},
+                "k": {"const": 7},
+                "a": {"type": "array", "minItems": 1, "items": {"type": "boolean"}},
+                "o": {"type": ["null", "object"]}
+            }
+        });
+        assert_eq!(
+            default_value(&schema),
+            json!({"n": 3, "m": -2, "s": "xx", "e": "yes", "k": 7, "a": [false], "o": {}})
+        );
+    }
+
+    #[test]
+    fn strings_become_c_literals_that_say_exactly_them() {
+        assert_eq!(c_string("a\"b\\c\n?"), r#""a\"b\\c\n\?""#);
+        assert_eq!(c_string("查询"), "\"查询\"");
+        let c = app_c(
+            "x */ y",
+            3,
+            &json!({"type": "object", "required": ["ok"],
+            "properties": {"ok": {"type": "boolean"}}}),
+            &["people".into()],
+        );
+        assert!(
+            !c.contains("x */ y"),
+            "the title cannot end the comment: {c}"
+        );
+        assert!(
+            c.contains("gm_w_key(&w, \"ok\");") && c.contains("gm_w_bool(&w, 0);"),
+            "{c}"
+        );
+        assert!(c.contains("gm_query(\"people\""), "{c}");
+    }
+}
