@@ -8,7 +8,6 @@
 
 use domain::{OrderStatus, VersionStatus};
 
-use crate::api::apps::{Upload, publish, upload_version};
 use crate::api::orders::{
     CaseInput, ContractInput, CreateOrder, SuiteInput, create_order, move_order,
     put_dataset_records, put_suite,
@@ -17,6 +16,7 @@ use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::extract::RequestId;
 use crate::state::AppState;
+use service::apps::{OnRejection, Upload};
 
 /// The guest kit's correct and buggy answers to the social-insurance service.
 const SI_LOOKUP: &[u8] = include_bytes!("../../../sandbox/guest/wasm/si_lookup.wasm");
@@ -161,16 +161,16 @@ async fn seed_si_apps(
         {
             continue;
         }
-        let (_, version) = upload_version(
+        let (_, version) = service::apps::upload(
             state,
-            isv,
+            &isv.actor(rid),
             order_id,
             Upload {
                 name: name.to_owned(),
                 release_notes: notes.to_owned(),
                 wasm: wasm.to_vec(),
             },
-            rid,
+            OnRejection::Keep,
         )
         .await?;
         if to_publish {
@@ -188,7 +188,7 @@ async fn seed_si_apps(
     for id in uploaded {
         let v = store::apps::version(state.db.conn(), id).await?;
         if v.is_some_and(|v| v.status == VersionStatus::Passed.as_str()) {
-            publish(state, isv, id, rid).await?;
+            service::apps::publish(state, &isv.actor(rid), id).await?;
         }
     }
     Ok(())
