@@ -381,3 +381,43 @@ async fn check_can_add_version<C: sea_orm::ConnectionTrait>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_over_the_cap_is_refused_at_the_chunk_that_exceeds_it() {
+        let mut parts = UploadParts::new(10);
+        parts.push(PartKind::Wasm, &[0; 6]).unwrap();
+        let e = parts.push(PartKind::Wasm, &[0; 5]).unwrap_err();
+        assert!(matches!(e, ServiceError::TooLarge(m) if m.args == [("max", "10".into())]));
+    }
+
+    #[test]
+    fn parts_are_read_by_name_and_checked_as_a_whole() {
+        assert!(matches!(
+            PartKind::of("is_admin"),
+            Err(ServiceError::Invalid { field, .. }) if field == "is_admin"
+        ));
+        let mut parts = UploadParts::new(100);
+        for (part, bytes) in [
+            (PartKind::Name, "  社保查询 ".as_bytes()),
+            (PartKind::ReleaseNotes, b"v1".as_slice()),
+            (PartKind::Wasm, b"\0asm".as_slice()),
+        ] {
+            parts.push(part, bytes).unwrap();
+            parts.end(part).unwrap();
+        }
+        let up = check_upload(parts.finish()).unwrap();
+        assert_eq!(up.name, "社保查询");
+        assert_eq!(up.release_notes, "v1");
+        assert_eq!(up.wasm, b"\0asm");
+
+        let mut parts = UploadParts::new(100);
+        parts.push(PartKind::Name, &[0xff, 0xfe]).unwrap();
+        assert_eq!(parts.end(PartKind::Name).unwrap_err().field(), Some("name"));
+        let e = check_upload(Upload::default()).unwrap_err();
+        assert_eq!(e.field(), Some("wasm"));
+    }
+}
