@@ -8,11 +8,11 @@
 
 use domain::{OrderStatus, VersionStatus};
 
-use crate::api::apps::{Upload, publish, upload_version};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::extract::RequestId;
 use crate::state::AppState;
+use service::apps::{OnRejection, Upload};
 use service::orders::{CaseInput, ContractInput, CreateOrder, SuiteInput};
 
 /// The guest kit's correct and buggy answers to the social-insurance service.
@@ -158,16 +158,16 @@ async fn seed_si_apps(
         {
             continue;
         }
-        let (_, version) = upload_version(
+        let (_, version) = service::apps::upload(
             state,
-            isv,
+            &isv.actor(rid),
             order_id,
             Upload {
                 name: name.to_owned(),
                 release_notes: notes.to_owned(),
                 wasm: wasm.to_vec(),
             },
-            rid,
+            OnRejection::Keep,
         )
         .await?;
         if to_publish {
@@ -185,7 +185,7 @@ async fn seed_si_apps(
     for id in uploaded {
         let v = store::apps::version(state.db.conn(), id).await?;
         if v.is_some_and(|v| v.status == VersionStatus::Passed.as_str()) {
-            publish(state, isv, id, rid).await?;
+            service::apps::publish(state, &isv.actor(rid), id).await?;
         }
     }
     Ok(())

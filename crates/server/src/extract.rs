@@ -45,3 +45,33 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
         ))
     }
 }
+
+/// Reads an upload's multipart form (both adapters post one), refusing a
+/// module over `cap` bytes as soon as it is exceeded (the rest of the body
+/// is not read). The parts' checks are `service::apps`'s.
+pub async fn read_upload_parts(
+    mut form: axum::extract::Multipart,
+    cap: usize,
+) -> service::ServiceResult<service::apps::Upload> {
+    use service::apps::{PartKind, UploadParts};
+    use service::{Msg, ServiceError};
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ServiceError::TooLarge(Msg::new("err.apps.upload_too_large"))
+        } else {
+            ServiceError::bad_request(
+                "malformed_multipart",
+                Msg::new("err.apps.malformed").arg("detail", e.body_text()),
+            )
+        }
+    };
+    let mut parts = UploadParts::new(cap);
+    while let Some(mut field) = form.next_field().await.map_err(bad)? {
+        let part = PartKind::of(field.name().unwrap_or_default())?;
+        while let Some(chunk) = field.chunk().await.map_err(bad)? {
+            parts.push(part, &chunk)?;
+        }
+        parts.end(part)?;
+    }
+    Ok(parts.finish())
+}

@@ -145,6 +145,7 @@ const ZH_CN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/zh-CN/errors-market.toml"),
     include_str!("../../../web/i18n/zh-CN/errors-complaints.toml"),
     include_str!("../../../web/i18n/zh-CN/errors-orders.toml"),
+    include_str!("../../../web/i18n/zh-CN/errors-apps.toml"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/core.toml"),
@@ -158,6 +159,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/errors-market.toml"),
     include_str!("../../../web/i18n/en/errors-complaints.toml"),
     include_str!("../../../web/i18n/en/errors-orders.toml"),
+    include_str!("../../../web/i18n/en/errors-apps.toml"),
 ];
 
 impl Catalog {

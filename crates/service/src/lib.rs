@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod appdata;
+pub mod apps;
 pub mod complaints;
 pub mod config;
 pub mod error;

@@ -207,16 +207,16 @@ pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
         let isv = isv_of(app.isv);
         match store::apps::find_by_name(conn, order_id, app.name).await? {
             None => {
-                let (_, version) = super::apps::upload_version(
+                let (_, version) = service::apps::upload(
                     state,
-                    &isv,
+                    &isv.actor(&rid),
                     order_id,
-                    super::apps::Upload {
+                    service::apps::Upload {
                         name: app.name.into(),
                         release_notes: app.release_notes.into(),
                         wasm: app.wasm.to_vec(),
                     },
-                    &rid,
+                    service::apps::OnRejection::Keep,
                 )
                 .await?;
                 to_publish.push((app.isv, version.id));
@@ -253,7 +253,7 @@ pub async fn seed_market(state: &AppState) -> ApiResult<usize> {
                 .await?
                 .is_some_and(|v| v.status == VersionStatus::Passed.as_str());
             if passed {
-                super::apps::publish(state, &isv_of(isv), version_id, &rid).await?;
+                service::apps::publish(state, &isv_of(isv).actor(&rid), version_id).await?;
                 published += 1;
             } else {
                 tracing::warn!(version_id, "demo: a competing app did not pass its tests");
