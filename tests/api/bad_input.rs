@@ -317,7 +317,7 @@ async fn count_orders(app: &e2e::TestApp) -> u64 {
 #[tokio::test]
 async fn a_state_changing_api_request_signed_in_only_by_cookie_needs_the_csrf_header() {
     let app = spawn_app().await;
-    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    service::demo::seed_accounts(&app.state.db).await.unwrap();
     // sign in through the web page: the client now holds gm_session and gm_csrf
     let html = app
         .client
@@ -337,7 +337,7 @@ async fn a_state_changing_api_request_signed_in_only_by_cookie_needs_the_csrf_he
         .form(&[
             ("csrf_token", csrf.as_str()),
             ("email", "department@demo.local"),
-            ("password", server::demo::DEMO_PASSWORD),
+            ("password", service::demo::DEMO_PASSWORD),
         ])
         .send()
         .await
@@ -395,7 +395,7 @@ async fn a_state_changing_api_request_signed_in_only_by_cookie_needs_the_csrf_he
     let (status, login) = app
         .post_json(
             "/api/v1/auth/login",
-            &json!({"email": "department@demo.local", "password": server::demo::DEMO_PASSWORD}),
+            &json!({"email": "department@demo.local", "password": service::demo::DEMO_PASSWORD}),
             None,
         )
         .await;

@@ -423,15 +423,15 @@ async fn the_demo_market_has_competing_apps_for_three_services_and_each_answers_
 
     let app = spawn_app().await;
     let state = &app.state;
-    server::demo::seed_accounts(&state.db)
+    service::demo::seed_accounts(&state.db)
         .await
         .map_err(|e| e.into_anyhow())
         .expect("accounts");
-    server::demo_orders::seed_orders(state)
+    service::demo::seed_orders(state)
         .await
         .map_err(|e| e.into_anyhow())
         .expect("orders");
-    let published = server::api::market::seed_market(state)
+    let published = service::demo::seed_market(state)
         .await
         .map_err(|e| e.into_anyhow())
         .expect("market");
@@ -465,7 +465,7 @@ async fn the_demo_market_has_competing_apps_for_three_services_and_each_answers_
     let (status, login) = app
         .post_json(
             "/api/v1/auth/login",
-            &json!({"email": "citizen@demo.local", "password": server::demo::DEMO_PASSWORD}),
+            &json!({"email": "citizen@demo.local", "password": service::demo::DEMO_PASSWORD}),
             None,
         )
         .await;
@@ -530,7 +530,7 @@ async fn the_demo_market_has_competing_apps_for_three_services_and_each_answers_
         .count(state.db.conn())
         .await
         .unwrap();
-    let again = server::api::market::seed_market(state)
+    let again = service::demo::seed_market(state)
         .await
         .map_err(|e| e.into_anyhow())
         .expect("market again");

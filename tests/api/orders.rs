@@ -549,11 +549,11 @@ async fn an_order_without_its_granted_datasets_cannot_be_published() {
 #[tokio::test]
 async fn the_demo_seed_opens_four_orders_and_publishes_the_correct_example_app_only() {
     let app = spawn_app().await;
-    server::demo::seed_accounts(&app.state.db)
+    service::demo::seed_accounts(&app.state.db)
         .await
         .map_err(|e| e.into_anyhow())
         .expect("accounts");
-    let created = server::demo_orders::seed_orders(&app.state)
+    let created = service::demo::seed_orders(&app.state)
         .await
         .map_err(|e| e.into_anyhow())
         .expect("seed");
@@ -595,7 +595,7 @@ async fn the_demo_seed_opens_four_orders_and_publishes_the_correct_example_app_o
     }
 
     // A second seed changes nothing.
-    let again = server::demo_orders::seed_orders(&app.state)
+    let again = service::demo::seed_orders(&app.state)
         .await
         .map_err(|e| e.into_anyhow())
         .expect("seed again");

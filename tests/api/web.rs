@@ -44,7 +44,7 @@ async fn the_home_page_speaks_chinese_first_and_switches_to_english() {
 #[tokio::test]
 async fn the_demo_citizen_signs_in_through_the_web_page() {
     let app = spawn_app().await;
-    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    service::demo::seed_accounts(&app.state.db).await.unwrap();
     let (_, html) = get_page(&app, "/login").await;
     let token = hidden_csrf(&html);
     let resp = post_form(
@@ -53,7 +53,7 @@ async fn the_demo_citizen_signs_in_through_the_web_page() {
         &[
             ("csrf_token", &token),
             ("email", "citizen@demo.local"),
-            ("password", server::demo::DEMO_PASSWORD),
+            ("password", service::demo::DEMO_PASSWORD),
             ("next", "/account"),
         ],
     )
@@ -81,7 +81,7 @@ async fn the_demo_citizen_signs_in_through_the_web_page() {
 #[tokio::test]
 async fn a_wrong_password_on_the_web_shows_the_error_summary_and_keeps_the_email() {
     let app = spawn_app().await;
-    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    service::demo::seed_accounts(&app.state.db).await.unwrap();
     let (_, html) = get_page(&app, "/login").await;
     let token = hidden_csrf(&html);
     let resp = post_form(
@@ -220,7 +220,7 @@ async fn registering_on_the_web_reports_each_bad_field_then_succeeds() {
 #[tokio::test]
 async fn signing_out_needs_the_csrf_token_and_clears_the_session() {
     let app = spawn_app().await;
-    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    service::demo::seed_accounts(&app.state.db).await.unwrap();
     let (_, html) = get_page(&app, "/login").await;
     let token = hidden_csrf(&html);
     post_form(
@@ -229,7 +229,7 @@ async fn signing_out_needs_the_csrf_token_and_clears_the_session() {
         &[
             ("csrf_token", &token),
             ("email", "finance@demo.local"),
-            ("password", server::demo::DEMO_PASSWORD),
+            ("password", service::demo::DEMO_PASSWORD),
         ],
     )
     .await;
@@ -261,7 +261,7 @@ async fn unknown_pages_are_html_404s_and_the_api_reference_renders() {
 #[tokio::test]
 async fn finance_form_posts_need_a_finance_user_and_the_csrf_token() {
     let app = spawn_app().await;
-    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    service::demo::seed_accounts(&app.state.db).await.unwrap();
     let sign_in = |email: &'static str| {
         let app = &app;
         async move {
@@ -273,7 +273,7 @@ async fn finance_form_posts_need_a_finance_user_and_the_csrf_token() {
                 &[
                     ("csrf_token", &token),
                     ("email", email),
-                    ("password", server::demo::DEMO_PASSWORD),
+                    ("password", service::demo::DEMO_PASSWORD),
                 ],
             )
             .await;

@@ -42,7 +42,7 @@ async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
         &[
             ("csrf_token", &csrf),
             ("email", email),
-            ("password", server::demo::DEMO_PASSWORD),
+            ("password", service::demo::DEMO_PASSWORD),
         ],
     )
     .await;
@@ -50,7 +50,7 @@ async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
     let (status, body) = app
         .post_json(
             "/api/v1/auth/login",
-            &json!({"email": email, "password": server::demo::DEMO_PASSWORD}),
+            &json!({"email": email, "password": service::demo::DEMO_PASSWORD}),
             None,
         )
         .await;
@@ -59,7 +59,7 @@ async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
 }
 
 async fn demo_department(app: &TestApp) -> (String, String) {
-    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    service::demo::seed_accounts(&app.state.db).await.unwrap();
     sign_in(app, "department@demo.local").await
 }
 
@@ -587,7 +587,7 @@ async fn only_signed_in_department_users_reach_the_pages() {
     assert_eq!(resp.status().as_u16(), 303);
     assert_eq!(resp.headers()["location"], "/login?next=%2Fdept%2Forders");
 
-    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    service::demo::seed_accounts(&app.state.db).await.unwrap();
     sign_in(&app, "isv@demo.local").await;
     let (status, html) = get_page(&app, "/dept/orders").await;
     assert_eq!(status, 403);

@@ -86,7 +86,7 @@ async fn wait_for_path(c: &Client, path: &str) {
 #[tokio::test]
 async fn the_demo_citizen_signs_in_with_the_keyboard_and_sees_their_account() {
     let app = spawn_app().await;
-    server::demo::seed_accounts(&app.state.db).await.unwrap();
+    service::demo::seed_accounts(&app.state.db).await.unwrap();
     let (_driver, c) = start_browser().await;
 
     c.goto(&app.url("/")).await.unwrap();
@@ -108,7 +108,7 @@ async fn the_demo_citizen_signs_in_with_the_keyboard_and_sees_their_account() {
         .await
         .unwrap();
     let pw = c.find(Locator::Id("password")).await.unwrap();
-    pw.send_keys(server::demo::DEMO_PASSWORD).await.unwrap();
+    pw.send_keys(service::demo::DEMO_PASSWORD).await.unwrap();
     // Enter submits the form: no mouse needed
     pw.send_keys("\u{E007}").await.unwrap();
     wait_for_path(&c, "/").await;
@@ -248,12 +248,12 @@ async fn wait_for_text(c: &Client, needle: &str) -> String {
 #[tokio::test]
 async fn a_citizen_finds_compares_uses_and_rates_an_app_with_the_keyboard() {
     let app = spawn_app().await;
-    server::demo::seed_accounts(&app.state.db).await.unwrap();
-    server::demo_orders::seed_orders(&app.state)
+    service::demo::seed_accounts(&app.state.db).await.unwrap();
+    service::demo::seed_orders(&app.state)
         .await
         .map_err(|e| e.into_anyhow())
         .unwrap();
-    server::api::market::seed_market(&app.state)
+    service::demo::seed_market(&app.state)
         .await
         .map_err(|e| e.into_anyhow())
         .unwrap();
@@ -268,7 +268,7 @@ async fn a_citizen_finds_compares_uses_and_rates_an_app_with_the_keyboard() {
         .await
         .unwrap();
     let pw = c.find(Locator::Id("password")).await.unwrap();
-    pw.send_keys(server::demo::DEMO_PASSWORD).await.unwrap();
+    pw.send_keys(service::demo::DEMO_PASSWORD).await.unwrap();
     pw.send_keys("\u{E007}").await.unwrap();
     wait_for_path(&c, "/").await;
 
@@ -400,7 +400,7 @@ async fn wait_for_path_prefix(c: &Client, prefix: &str) -> String {
 #[tokio::test]
 async fn finance_previews_approves_and_pays_the_demo_quarter_with_the_keyboard() {
     let app = spawn_app().await;
-    server::demo::seed_all(&app.state)
+    service::demo::seed_all(&app.state)
         .await
         .map_err(|e| e.into_anyhow())
         .unwrap();
@@ -414,7 +414,7 @@ async fn finance_previews_approves_and_pays_the_demo_quarter_with_the_keyboard()
         .await
         .unwrap();
     let pw = c.find(Locator::Id("password")).await.unwrap();
-    pw.send_keys(server::demo::DEMO_PASSWORD).await.unwrap();
+    pw.send_keys(service::demo::DEMO_PASSWORD).await.unwrap();
     pw.send_keys("\u{E007}").await.unwrap();
     wait_for_path(&c, "/").await;
 

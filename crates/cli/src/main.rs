@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use server::{AppState, demo};
+use server::AppState;
 use service::Actor;
 use service::accounts::{self, AccountError, Registration};
 use service::config::{Config, Overrides};
+use service::demo;
 
 #[derive(Parser)]
 #[command(
@@ -192,7 +193,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), overrides(addr))?;
             let state = AppState::build(config).await?;
             if demo {
-                let report = demo::seed_all(&state).await.map_err(api_err)?;
+                let report = demo::seed_all(&state)
+                    .await
+                    .map_err(service::ServiceError::into_anyhow)?;
                 println!("{}", demo_sentences(&report));
             }
             service::settlement::resume_payouts(&state).await?;
@@ -287,7 +290,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::load(cli.config.as_deref(), overrides(None))?;
             let state = AppState::build(config).await?;
-            let report = demo::seed_all(&state).await.map_err(api_err)?;
+            let report = demo::seed_all(&state)
+                .await
+                .map_err(service::ServiceError::into_anyhow)?;
             println!("{}", demo_sentences(&report));
             Ok(ExitCode::SUCCESS)
         }
@@ -308,8 +313,4 @@ fn demo_sentences(r: &demo::SeedReport) -> String {
         r.accounts,
         demo::DEMO_PASSWORD
     )
-}
-
-fn api_err(e: server::ApiError) -> anyhow::Error {
-    e.into_anyhow()
 }

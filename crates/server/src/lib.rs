@@ -4,8 +4,6 @@
 pub mod api;
 pub mod auth;
 pub mod csrf;
-pub mod demo;
-pub mod demo_orders;
 pub mod error;
 pub mod extract;
 pub mod i18n;

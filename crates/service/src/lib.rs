@@ -6,6 +6,7 @@ pub mod appdata;
 pub mod apps;
 pub mod complaints;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod invoke;
 pub mod market;

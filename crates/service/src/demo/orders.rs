@@ -8,41 +8,37 @@
 
 use domain::{OrderStatus, VersionStatus};
 
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::extract::RequestId;
-use crate::state::AppState;
-use service::apps::{OnRejection, Upload};
-use service::orders::{CaseInput, ContractInput, CreateOrder, SuiteInput};
+use crate::actor::Actor;
+use crate::apps::{OnRejection, Upload};
+use crate::error::{ServiceError, ServiceResult};
+use crate::orders::{CaseInput, ContractInput, CreateOrder, SuiteInput};
+use crate::services::Services;
 
 /// The guest kit's correct and buggy answers to the social-insurance service.
-const SI_LOOKUP: &[u8] = include_bytes!("../../../sandbox/guest/wasm/si_lookup.wasm");
-const SI_LOOKUP_BUGGY: &[u8] = include_bytes!("../../../sandbox/guest/wasm/si_lookup_buggy.wasm");
+const SI_LOOKUP: &[u8] = include_bytes!("../../../../sandbox/guest/wasm/si_lookup.wasm");
+const SI_LOOKUP_BUGGY: &[u8] =
+    include_bytes!("../../../../sandbox/guest/wasm/si_lookup_buggy.wasm");
 
 /// The demo service the example apps answer.
 const SI_SLUG: &str = "social-insurance-records";
 
-async fn demo_user(state: &AppState, email: &str) -> Result<CurrentUser, ApiError> {
+async fn demo_user(state: &Services, email: &str) -> ServiceResult<Actor> {
     let user = store::users::find_by_email(state.db.conn(), email)
         .await?
         .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!(
+            ServiceError::internal(anyhow::anyhow!(
                 "demo account {email} is missing; seed accounts first"
             ))
         })?;
-    Ok(CurrentUser {
-        user,
-        via_cookie: false,
-    })
+    Ok(Actor::user(user, Some(super::REQUEST_ID.into())))
 }
 
 /// Creates whatever of the demo orders and apps is missing. Returns how
 /// many orders were created.
-pub async fn seed_orders(state: &AppState) -> Result<usize, ApiError> {
+pub async fn seed_orders(state: &Services) -> ServiceResult<usize> {
     let dept = demo_user(state, "department@demo.local").await?;
     let isv = demo_user(state, "isv@demo.local").await?;
-    let rid = RequestId(Some("demo-seed".into()));
-    let org = dept.user.org_id;
+    let org = dept.org_id();
     let mut created = 0;
     let mut si_order = None;
     for service in mock_data::demo_services() {
@@ -62,7 +58,7 @@ pub async fn seed_orders(state: &AppState) -> Result<usize, ApiError> {
         let order_id = match existing {
             Some(o) => o.id,
             None => {
-                let id = create_service_order(state, &dept, &service, &rid).await?;
+                let id = create_service_order(state, &dept, &service).await?;
                 created += 1;
                 id
             }
@@ -72,27 +68,25 @@ pub async fn seed_orders(state: &AppState) -> Result<usize, ApiError> {
         }
     }
     if let Some(order_id) = si_order {
-        seed_si_apps(state, &isv, order_id, &rid).await?;
+        seed_si_apps(state, &isv, order_id).await?;
     }
     Ok(created)
 }
 
 async fn create_service_order(
-    state: &AppState,
-    dept: &CurrentUser,
+    state: &Services,
+    dept: &Actor,
     service: &mock_data::DemoService,
-    rid: &RequestId,
-) -> Result<i64, ApiError> {
+) -> ServiceResult<i64> {
     let limits = serde_json::from_value(service.contract.limits.clone()).map_err(|e| {
-        ApiError::internal(anyhow::anyhow!(
+        ServiceError::internal(anyhow::anyhow!(
             "demo service {}: limits: {e}",
             service.slug
         ))
     })?;
-    let actor = dept.actor(rid);
-    let order = service::orders::create(
+    let order = crate::orders::create(
         state,
-        &actor,
+        dept,
         CreateOrder {
             title: service.title_zh.clone(),
             description: format!("{}\n\n{}", service.description_zh, service.description_en),
@@ -111,9 +105,9 @@ async fn create_service_order(
     )
     .await?;
     for (name, records) in &service.datasets {
-        let body = serde_json::to_vec(records).map_err(ApiError::internal)?;
+        let body = serde_json::to_vec(records).map_err(ServiceError::internal)?;
         // Every demo record is fictitious, so ISVs may download all of it.
-        service::orders::put_dataset(state, &actor, order.id, name, true, &body).await?;
+        crate::orders::put_dataset(state, dept, order.id, name, true, &body).await?;
     }
     let cases: Vec<CaseInput> = service
         .cases
@@ -121,20 +115,15 @@ async fn create_service_order(
         .map(|c| {
             serde_json::to_value(c)
                 .and_then(serde_json::from_value)
-                .map_err(|e| ApiError::internal(anyhow::anyhow!("demo case {}: {e}", c.id)))
+                .map_err(|e| ServiceError::internal(anyhow::anyhow!("demo case {}: {e}", c.id)))
         })
         .collect::<Result<_, _>>()?;
-    service::orders::put_suite(state, &actor, order.id, SuiteInput { cases }).await?;
-    service::orders::move_order(state, &actor, order.id, OrderStatus::Open).await?;
+    crate::orders::put_suite(state, dept, order.id, SuiteInput { cases }).await?;
+    crate::orders::move_order(state, dept, order.id, OrderStatus::Open).await?;
     Ok(order.id)
 }
 
-async fn seed_si_apps(
-    state: &AppState,
-    isv: &CurrentUser,
-    order_id: i64,
-    rid: &RequestId,
-) -> Result<(), ApiError> {
+async fn seed_si_apps(state: &Services, isv: &Actor, order_id: i64) -> ServiceResult<()> {
     // (name, module, release notes, publish when passed)
     let apps = [
         (
@@ -158,9 +147,9 @@ async fn seed_si_apps(
         {
             continue;
         }
-        let (_, version) = service::apps::upload(
+        let (_, version) = crate::apps::upload(
             state,
-            &isv.actor(rid),
+            isv,
             order_id,
             Upload {
                 name: name.to_owned(),
@@ -180,12 +169,12 @@ async fn seed_si_apps(
     }
     // Run the pipeline here so that the demo starts with a published app,
     // whether or not workers are running yet.
-    let config = service::pipeline::WorkerConfig::default();
-    while service::pipeline::run_one(state, "demo-seed", &config).await? {}
+    let config = crate::pipeline::WorkerConfig::default();
+    while crate::pipeline::run_one(state, "demo-seed", &config).await? {}
     for id in uploaded {
         let v = store::apps::version(state.db.conn(), id).await?;
         if v.is_some_and(|v| v.status == VersionStatus::Passed.as_str()) {
-            service::apps::publish(state, &isv.actor(rid), id).await?;
+            crate::apps::publish(state, isv, id).await?;
         }
     }
     Ok(())

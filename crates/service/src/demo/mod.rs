@@ -3,9 +3,19 @@
 
 use domain::Role;
 
-use crate::error::ApiError;
-use service::Actor;
-use service::accounts::{self, AccountError, Registration};
+use crate::accounts::{self, AccountError, Registration};
+use crate::actor::Actor;
+use crate::error::ServiceResult;
+use crate::services::Services;
+
+mod market;
+mod orders;
+
+pub use market::seed_market;
+pub use orders::seed_orders;
+
+/// The request id the seeders' audit entries carry.
+const REQUEST_ID: &str = "demo-seed";
 
 /// Every demo account's password; printed on start-up of the demo.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -40,12 +50,12 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str)] = &[
 /// Everything `serve --demo` and `govmarket demo seed` create, in order:
 /// accounts, then each area's demo data (each area adds one line here, and
 /// each seeder is idempotent so a restart never duplicates anything).
-pub async fn seed_all(state: &crate::AppState) -> Result<SeedReport, ApiError> {
+pub async fn seed_all(state: &Services) -> ServiceResult<SeedReport> {
     let accounts = seed_accounts(&state.db).await?;
-    let orders = crate::demo_orders::seed_orders(state).await?;
-    let market_apps = crate::api::market::seed_market(state).await?;
+    let orders = seed_orders(state).await?;
+    let market_apps = seed_market(state).await?;
     // After the other seeders: it simulates a quarter over their apps.
-    let quarter_invocations = service::settlement::seed_quarter(state).await?;
+    let quarter_invocations = crate::settlement::seed_quarter(state).await?;
     Ok(SeedReport {
         quarter_invocations,
         accounts,
@@ -68,7 +78,7 @@ pub struct SeedReport {
 
 /// Creates whichever demo accounts are missing; safe to run on every start.
 /// Returns how many were created.
-pub async fn seed_accounts(db: &store::Db) -> Result<usize, ApiError> {
+pub async fn seed_accounts(db: &store::Db) -> ServiceResult<usize> {
     let mut created = 0;
     for (email, name, role, extra) in DEMO_ACCOUNTS {
         if store::users::find_by_email(db.conn(), email)
@@ -91,8 +101,12 @@ pub async fn seed_accounts(db: &store::Db) -> Result<usize, ApiError> {
         }
         match accounts::create_by_admin(db, reg, &Actor::system()).await {
             Ok(_) => created += 1,
-            Err(AccountError::Other(e)) => return Err(e.into()),
-            Err(e) => return Err(e.into()),
+            Err(AccountError::Other(e)) => return Err(e),
+            Err(e) => {
+                return Err(crate::ServiceError::internal(anyhow::anyhow!(
+                    "demo account {email}: {e:?}"
+                )));
+            }
         }
     }
     Ok(created)
