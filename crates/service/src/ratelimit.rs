@@ -133,11 +133,6 @@ impl RateLimits {
         }
     }
 
-    /// The limits the configuration sets.
-    pub fn from_config(config: &crate::config::Config) -> RateLimits {
-        RateLimits::new(config.invoke_rate, config.rating_rate)
-    }
-
     /// Takes a token for the citizen and one for the address; 429 when
     /// either is exhausted.
     pub fn check(

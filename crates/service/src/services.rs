@@ -89,7 +89,7 @@ impl Services {
         let search = crate::search_index::open(&config)?;
         Ok(Services {
             usage: crate::usage::UsageRecorder::new(db.clone()),
-            rate_limits: crate::ratelimit::RateLimits::from_config(&config),
+            rate_limits: crate::ratelimit::RateLimits::new(config.invoke_rate, config.rating_rate),
             versions: crate::appdata::VersionCache::default(),
             datasets: crate::appdata::DatasetCache::default(),
             availability: crate::appdata::AvailabilityCache::default(),
