@@ -3,24 +3,10 @@
 
 use e2e::{TestApp, hidden_csrf, resident_id, spawn_app};
 
-async fn get_page(app: &TestApp, path: &str) -> (u16, String) {
-    let resp = app.client.get(app.url(path)).send().await.unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
-
-async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_home_page_speaks_chinese_first_and_switches_to_english() {
     let app = spawn_app().await;
-    let (status, html) = get_page(&app, "/").await;
+    let (status, html) = app.get_page("/").await;
     assert_eq!(status, 200);
     assert!(html.contains("<html lang=\"zh-CN\">"));
     assert!(html.contains("政务应用市场"));
@@ -36,7 +22,7 @@ async fn the_home_page_speaks_chinese_first_and_switches_to_english() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 303);
-    let (_, html) = get_page(&app, "/").await;
+    let (_, html) = app.get_page("/").await;
     assert!(html.contains("<html lang=\"en\">"), "{html}");
     assert!(html.contains("Software vendors"));
 }
@@ -45,19 +31,19 @@ async fn the_home_page_speaks_chinese_first_and_switches_to_english() {
 async fn the_demo_citizen_signs_in_through_the_web_page() {
     let app = spawn_app().await;
     service::demo::seed_accounts(&app.state.db).await.unwrap();
-    let (_, html) = get_page(&app, "/login").await;
+    let (_, html) = app.get_page("/login").await;
     let token = hidden_csrf(&html);
-    let resp = post_form(
-        &app,
-        "/login",
-        &[
-            ("csrf_token", &token),
-            ("email", "citizen@demo.local"),
-            ("password", service::demo::DEMO_PASSWORD),
-            ("next", "/account"),
-        ],
-    )
-    .await;
+    let resp = app
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", "citizen@demo.local"),
+                ("password", service::demo::DEMO_PASSWORD),
+                ("next", "/account"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status().as_u16(), 303);
     assert_eq!(resp.headers()["location"], "/account");
     let cookie = resp
@@ -72,7 +58,7 @@ async fn the_demo_citizen_signs_in_through_the_web_page() {
         "{cookie}"
     );
 
-    let (status, html) = get_page(&app, "/account").await;
+    let (status, html) = app.get_page("/account").await;
     assert_eq!(status, 200);
     assert!(html.contains("张小明"), "{html}");
     assert!(html.contains("citizen@demo.local"));
@@ -82,18 +68,18 @@ async fn the_demo_citizen_signs_in_through_the_web_page() {
 async fn a_wrong_password_on_the_web_shows_the_error_summary_and_keeps_the_email() {
     let app = spawn_app().await;
     service::demo::seed_accounts(&app.state.db).await.unwrap();
-    let (_, html) = get_page(&app, "/login").await;
+    let (_, html) = app.get_page("/login").await;
     let token = hidden_csrf(&html);
-    let resp = post_form(
-        &app,
-        "/login",
-        &[
-            ("csrf_token", &token),
-            ("email", "citizen@demo.local"),
-            ("password", "nope"),
-        ],
-    )
-    .await;
+    let resp = app
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", "citizen@demo.local"),
+                ("password", "nope"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status().as_u16(), 422);
     let html = resp.text().await.unwrap();
     assert!(html.contains("<title>错误："), "title is prefixed: {html}");
@@ -113,20 +99,20 @@ async fn a_wrong_password_on_the_web_shows_the_error_summary_and_keeps_the_email
 async fn a_form_post_without_the_csrf_token_is_refused_and_writes_nothing() {
     let app = spawn_app().await;
     // get the cookie, but do not send the token back
-    let _ = get_page(&app, "/register").await;
+    let _ = app.get_page("/register").await;
     let id = resident_id(3);
-    let resp = post_form(
-        &app,
-        "/register",
-        &[
-            ("role", "citizen"),
-            ("display_name", "李四"),
-            ("email", "li@example.cn"),
-            ("password", "correct horse battery"),
-            ("id_number", &id),
-        ],
-    )
-    .await;
+    let resp = app
+        .post_form(
+            "/register",
+            &[
+                ("role", "citizen"),
+                ("display_name", "李四"),
+                ("email", "li@example.cn"),
+                ("password", "correct horse battery"),
+                ("id_number", &id),
+            ],
+        )
+        .await;
     assert_eq!(resp.status().as_u16(), 403);
     assert_eq!(app.count_users().await, 0);
 
@@ -144,19 +130,19 @@ async fn a_form_post_without_the_csrf_token_is_refused_and_writes_nothing() {
         .await
         .unwrap();
     let foreign = hidden_csrf(&html);
-    let resp = post_form(
-        &app,
-        "/register",
-        &[
-            ("csrf_token", &foreign),
-            ("role", "citizen"),
-            ("display_name", "李四"),
-            ("email", "li@example.cn"),
-            ("password", "correct horse battery"),
-            ("id_number", &id),
-        ],
-    )
-    .await;
+    let resp = app
+        .post_form(
+            "/register",
+            &[
+                ("csrf_token", &foreign),
+                ("role", "citizen"),
+                ("display_name", "李四"),
+                ("email", "li@example.cn"),
+                ("password", "correct horse battery"),
+                ("id_number", &id),
+            ],
+        )
+        .await;
     assert_eq!(resp.status().as_u16(), 403);
     assert_eq!(app.count_users().await, 0);
 }
@@ -164,21 +150,21 @@ async fn a_form_post_without_the_csrf_token_is_refused_and_writes_nothing() {
 #[tokio::test]
 async fn registering_on_the_web_reports_each_bad_field_then_succeeds() {
     let app = spawn_app().await;
-    let (_, html) = get_page(&app, "/register").await;
+    let (_, html) = app.get_page("/register").await;
     let token = hidden_csrf(&html);
-    let resp = post_form(
-        &app,
-        "/register",
-        &[
-            ("csrf_token", &token),
-            ("role", "citizen"),
-            ("display_name", "李四"),
-            ("email", "not-an-email"),
-            ("password", "short"),
-            ("id_number", "123"),
-        ],
-    )
-    .await;
+    let resp = app
+        .post_form(
+            "/register",
+            &[
+                ("csrf_token", &token),
+                ("role", "citizen"),
+                ("display_name", "李四"),
+                ("email", "not-an-email"),
+                ("password", "short"),
+                ("id_number", "123"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status().as_u16(), 422);
     let html = resp.text().await.unwrap();
     for field in ["email", "password", "id_number"] {
@@ -198,21 +184,21 @@ async fn registering_on_the_web_reports_each_bad_field_then_succeeds() {
     assert_eq!(app.count_users().await, 0);
 
     let id = resident_id(4);
-    let resp = post_form(
-        &app,
-        "/register",
-        &[
-            ("csrf_token", &token),
-            ("role", "citizen"),
-            ("display_name", "李四"),
-            ("email", "li@example.cn"),
-            ("password", "correct horse battery"),
-            ("id_number", &id),
-        ],
-    )
-    .await;
+    let resp = app
+        .post_form(
+            "/register",
+            &[
+                ("csrf_token", &token),
+                ("role", "citizen"),
+                ("display_name", "李四"),
+                ("email", "li@example.cn"),
+                ("password", "correct horse battery"),
+                ("id_number", &id),
+            ],
+        )
+        .await;
     assert_eq!(resp.status().as_u16(), 303);
-    let (_, html) = get_page(&app, "/?done=registered").await;
+    let (_, html) = app.get_page("/?done=registered").await;
     assert!(html.contains("李四"), "signed in after registering");
     assert_eq!(app.count_users().await, 1);
 }
@@ -221,10 +207,9 @@ async fn registering_on_the_web_reports_each_bad_field_then_succeeds() {
 async fn signing_out_needs_the_csrf_token_and_clears_the_session() {
     let app = spawn_app().await;
     service::demo::seed_accounts(&app.state.db).await.unwrap();
-    let (_, html) = get_page(&app, "/login").await;
+    let (_, html) = app.get_page("/login").await;
     let token = hidden_csrf(&html);
-    post_form(
-        &app,
+    app.post_form(
         "/login",
         &[
             ("csrf_token", &token),
@@ -233,11 +218,11 @@ async fn signing_out_needs_the_csrf_token_and_clears_the_session() {
         ],
     )
     .await;
-    let resp = post_form(&app, "/logout", &[]).await;
+    let resp = app.post_form("/logout", &[]).await;
     assert_eq!(resp.status().as_u16(), 403, "no token, no sign-out");
-    let (_, html) = get_page(&app, "/account").await;
+    let (_, html) = app.get_page("/account").await;
     assert!(html.contains("赵会计"));
-    let resp = post_form(&app, "/logout", &[("csrf_token", &token)]).await;
+    let resp = app.post_form("/logout", &[("csrf_token", &token)]).await;
     assert_eq!(resp.status().as_u16(), 303);
     let resp = app.client.get(app.url("/account")).send().await.unwrap();
     assert_eq!(
@@ -250,10 +235,10 @@ async fn signing_out_needs_the_csrf_token_and_clears_the_session() {
 #[tokio::test]
 async fn unknown_pages_are_html_404s_and_the_api_reference_renders() {
     let app = spawn_app().await;
-    let (status, html) = get_page(&app, "/no/such/page").await;
+    let (status, html) = app.get_page("/no/such/page").await;
     assert_eq!(status, 404);
     assert!(html.contains("找不到页面"));
-    let (status, html) = get_page(&app, "/docs/api").await;
+    let (status, html) = app.get_page("/docs/api").await;
     assert_eq!(status, 200);
     assert!(html.contains("/api/v1/auth/login"));
 }
@@ -265,10 +250,9 @@ async fn finance_form_posts_need_a_finance_user_and_the_csrf_token() {
     let sign_in = |email: &'static str| {
         let app = &app;
         async move {
-            let (_, html) = get_page(app, "/login").await;
+            let (_, html) = app.get_page("/login").await;
             let token = hidden_csrf(&html);
-            post_form(
-                app,
+            app.post_form(
                 "/login",
                 &[
                     ("csrf_token", &token),
@@ -281,27 +265,21 @@ async fn finance_form_posts_need_a_finance_user_and_the_csrf_token() {
         }
     };
     // signed out: sent to sign in, nothing read
-    let resp = post_form(&app, "/finance/settlements/1/approve", &[]).await;
+    let resp = app.post_form("/finance/settlements/1/approve", &[]).await;
     assert_eq!(resp.status().as_u16(), 303);
 
     let token = sign_in("citizen@demo.local").await;
-    let resp = post_form(
-        &app,
-        "/finance/settlements/1/approve",
-        &[("csrf_token", &token)],
-    )
-    .await;
+    let resp = app
+        .post_form("/finance/settlements/1/approve", &[("csrf_token", &token)])
+        .await;
     assert_eq!(resp.status().as_u16(), 403, "a citizen is not finance");
 
     let token = sign_in("finance@demo.local").await;
-    let resp = post_form(&app, "/finance/settlements/1/approve", &[]).await;
+    let resp = app.post_form("/finance/settlements/1/approve", &[]).await;
     assert_eq!(resp.status().as_u16(), 403, "no token, no approval");
-    let resp = post_form(
-        &app,
-        "/finance/settlements/1/approve",
-        &[("csrf_token", &token)],
-    )
-    .await;
+    let resp = app
+        .post_form("/finance/settlements/1/approve", &[("csrf_token", &token)])
+        .await;
     assert_eq!(
         resp.status().as_u16(),
         404,

@@ -9,19 +9,8 @@ use serde_json::{Value, json};
 
 use crate::orders::{draft_si_order, guest, si_cases, si_contract};
 
-async fn get_page(app: &TestApp, path: &str) -> (u16, String) {
-    let resp = app.client.get(app.url(path)).send().await.unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
-
 async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-    let resp = app
-        .client
-        .post(app.url(path))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_form(path, form).await;
     let status = resp.status().as_u16();
     let location = resp
         .headers()
@@ -34,7 +23,7 @@ async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, St
 /// Signs the test browser in as a demo user; returns a CSRF token valid for
 /// this browser and an API token for checking what was written.
 async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
-    let (_, html) = get_page(app, "/login").await;
+    let (_, html) = app.get_page("/login").await;
     let csrf = hidden_csrf(&html);
     let (status, _, _) = post_form(
         app,
@@ -221,10 +210,10 @@ async fn a_department_drafts_uploads_adds_cases_and_publishes_through_the_web() 
     let app = spawn_app().await;
     let (csrf, token) = demo_department(&app).await;
 
-    let (status, html) = get_page(&app, "/dept/orders").await;
+    let (status, html) = app.get_page("/dept/orders").await;
     assert_eq!(status, 200);
     assert!(html.contains("href=\"/dept/orders/new\""), "{html}");
-    let (status, html) = get_page(&app, "/dept/orders/new").await;
+    let (status, html) = app.get_page("/dept/orders/new").await;
     assert_eq!(status, 200);
     assert!(
         html.contains("for=\"input_schema\""),
@@ -244,12 +233,12 @@ async fn a_department_drafts_uploads_adds_cases_and_publishes_through_the_web() 
     assert_eq!(order["pass_threshold_bp"], 10_000);
 
     // the draft shows up in the department's list, drafts included
-    let (_, html) = get_page(&app, "/dept/orders").await;
+    let (_, html) = app.get_page("/dept/orders").await;
     assert!(html.contains(&format!("href=\"/dept/orders/{id}\"")));
     assert!(html.contains("草稿"));
 
     // an edit round-trips through the form
-    let (_, html) = get_page(&app, &format!("/dept/orders/{id}/edit")).await;
+    let (_, html) = app.get_page(&format!("/dept/orders/{id}/edit")).await;
     assert!(html.contains("value=\"12500.50\""), "budget shown in yuan");
     let edited = with(&order_form(&csrf), "title", "社保缴费记录查询（修订）");
     let edited = with(&edited, "pass_threshold", "99.5");
@@ -309,7 +298,7 @@ async fn a_department_drafts_uploads_adds_cases_and_publishes_through_the_web() 
         ]
     );
     // the department sees every case on its page, hidden ones included
-    let (_, html) = get_page(&app, &format!("/dept/orders/{id}")).await;
+    let (_, html) = app.get_page(&format!("/dept/orders/{id}")).await;
     assert!(html.contains(hidden["id"].as_str().unwrap()));
     assert!(
         html.contains("action=\"/dept/orders/"),
@@ -328,7 +317,9 @@ async fn a_department_drafts_uploads_adds_cases_and_publishes_through_the_web() 
         .get_json(&format!("/api/v1/orders/{id}"), Some(&token))
         .await;
     assert_eq!(order["status"], "open");
-    let (_, html) = get_page(&app, &format!("/dept/orders/{id}?done=published")).await;
+    let (_, html) = app
+        .get_page(&format!("/dept/orders/{id}?done=published"))
+        .await;
     assert!(html.contains("订单已发布"), "confirmation shown");
     assert!(
         !html.contains(&format!("/dept/orders/{id}/publish")),
@@ -467,7 +458,7 @@ async fn an_open_orders_contract_cannot_be_edited_from_the_web() {
     .await;
     assert_eq!(status, 303);
 
-    let (status, html) = get_page(&app, &format!("/dept/orders/{id}/edit")).await;
+    let (status, html) = app.get_page(&format!("/dept/orders/{id}/edit")).await;
     assert_eq!(status, 200);
     assert!(
         html.contains("合同已冻结"),
@@ -510,11 +501,11 @@ async fn another_departments_order_is_out_of_reach() {
 
     let (csrf, _) = demo_department(&app).await;
     // a draft of another department does not exist for this one
-    let (status, _) = get_page(&app, &format!("/dept/orders/{id}")).await;
+    let (status, _) = app.get_page(&format!("/dept/orders/{id}")).await;
     assert_eq!(status, 404);
-    let (status, _) = get_page(&app, &format!("/dept/orders/{id}/edit")).await;
+    let (status, _) = app.get_page(&format!("/dept/orders/{id}/edit")).await;
     assert_eq!(status, 404);
-    let (_, html) = get_page(&app, "/dept/orders").await;
+    let (_, html) = app.get_page("/dept/orders").await;
     assert!(
         !html.contains("社保缴费记录查询"),
         "not in this department's list"
@@ -543,7 +534,7 @@ async fn another_departments_order_is_out_of_reach() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let (status, _) = get_page(&app, &format!("/dept/orders/{id}")).await;
+    let (status, _) = app.get_page(&format!("/dept/orders/{id}")).await;
     assert_eq!(status, 403);
     let case = json!({
         "id": "intruder", "input": {}, "expect": {"kind": "schema"},
@@ -589,10 +580,10 @@ async fn only_signed_in_department_users_reach_the_pages() {
 
     service::demo::seed_accounts(&app.state.db).await.unwrap();
     sign_in(&app, "isv@demo.local").await;
-    let (status, html) = get_page(&app, "/dept/orders").await;
+    let (status, html) = app.get_page("/dept/orders").await;
     assert_eq!(status, 403);
     assert!(html.contains("政府部门"), "{html}");
-    let (status, _) = get_page(&app, "/dept/orders/new").await;
+    let (status, _) = app.get_page("/dept/orders/new").await;
     assert_eq!(status, 403);
 }
 
@@ -674,7 +665,7 @@ async fn questions_are_answered_from_the_order_page_and_overdue_ones_marked() {
     old.created_at = Set(chrono::Utc::now() - chrono::TimeDelta::days(10));
     old.update(app.state.db.conn()).await.unwrap();
 
-    let (_, html) = get_page(&app, &format!("/dept/orders/{id}")).await;
+    let (_, html) = app.get_page(&format!("/dept/orders/{id}")).await;
     assert_eq!(html.matches("已超期未答复").count(), 1, "{html}");
     assert!(html.contains(&format!("for=\"answer-{}\"", qids[0])));
 
@@ -707,7 +698,7 @@ async fn questions_are_answered_from_the_order_page_and_overdue_ones_marked() {
         .unwrap();
     assert_eq!(answered["answer"]["body"], "最多 36 个月。");
     assert_eq!(answered["overdue"], false);
-    let (_, html) = get_page(&app, &format!("/dept/orders/{id}")).await;
+    let (_, html) = app.get_page(&format!("/dept/orders/{id}")).await;
     assert!(!html.contains("已超期未答复"));
     assert!(html.contains("最多 36 个月。"));
 }
@@ -774,7 +765,7 @@ async fn a_case_added_on_the_page_to_an_open_order_re_tests_published_versions()
     .await;
     assert_eq!(status, 303, "{body}");
     assert!(location.contains("done=case_regression"), "{location}");
-    let (_, html) = get_page(&app, &location).await;
+    let (_, html) = app.get_page(&location).await;
     assert!(html.contains("正在重新测试"), "the page says so");
 
     drain().await;

@@ -5,89 +5,29 @@
 use std::time::Duration;
 
 use domain::Role;
-use e2e::{TestApp, hidden_csrf, spawn_app};
+use e2e::{Browser, TestApp, hidden_csrf, spawn_app};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 use service::pipeline::{WorkerConfig, run_one};
 
 use crate::orders::{guest, open_si_order, order_body, put_raw, si_cases};
 
-const PASSWORD: &str = "correct horse battery";
-
 fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(guest(&format!("wasm/{name}.wasm"))).expect("example app")
 }
 
-/// A browser: its own cookie jar, no redirects followed.
-struct Browser {
-    base: String,
-    client: reqwest::Client,
+/// The ISV pages' upload form, as a browser posts it.
+trait Upload {
+    async fn upload(
+        &self,
+        path: &str,
+        csrf: Option<&str>,
+        name: &str,
+        module: Option<Vec<u8>>,
+    ) -> reqwest::Response;
 }
 
-impl Browser {
-    fn new(app: &TestApp) -> Browser {
-        Browser {
-            base: app.base.clone(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .cookie_store(true)
-                .build()
-                .expect("client"),
-        }
-    }
-
-    /// A browser signed in through the login form.
-    async fn signed_in(app: &TestApp, email: &str) -> Browser {
-        let b = Browser::new(app);
-        let (_, html) = b.get("/login").await;
-        let token = hidden_csrf(&html);
-        let resp = b
-            .post_form(
-                "/login",
-                &[
-                    ("csrf_token", &token),
-                    ("email", email),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await;
-        assert_eq!(resp.status().as_u16(), 303, "{email} signs in");
-        b
-    }
-
-    async fn get(&self, path: &str) -> (u16, String) {
-        let resp = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("get");
-        (resp.status().as_u16(), resp.text().await.expect("body"))
-    }
-
-    async fn get_resp(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("get")
-    }
-
-    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(format!("{}{path}", self.base))
-            .form(form)
-            .send()
-            .await
-            .expect("post")
-    }
-
-    /// The CSRF token of this browser, read from a page that has a form.
-    async fn csrf(&self) -> String {
-        let (_, html) = self.get("/login").await;
-        hidden_csrf(&html)
-    }
-
+impl Upload for Browser {
     /// Posts the upload form as a browser sends it: the hidden token first,
     /// then the name, the release notes and the file.
     async fn upload(

@@ -119,12 +119,28 @@ impl TestApp {
         )
     }
 
+    /// A page as the shared client (no redirects followed) gets it.
+    pub async fn get_page(&self, path: &str) -> (u16, String) {
+        let resp = self.client.get(self.url(path)).send().await.expect("get");
+        (resp.status().as_u16(), resp.text().await.expect("body"))
+    }
+
+    /// A form posted by the shared client.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("post")
+    }
+
     /// Registers a citizen through the API and returns its token.
     pub async fn citizen(&self, email: &str, n: u16) -> String {
         let (status, body) = self
             .post_json(
                 "/api/v1/auth/register",
-                &json!({"email": email, "password": "correct horse battery",
+                &json!({"email": email, "password": PASSWORD,
                         "display_name": "测试市民", "role": "citizen", "id_number": resident_id(n)}),
                 None,
             )
@@ -137,7 +153,7 @@ impl TestApp {
     pub async fn staff(&self, role: domain::Role, email: &str) -> String {
         let reg = service::accounts::Registration {
             email: email.to_owned(),
-            password: "correct horse battery".to_owned(),
+            password: PASSWORD.to_owned(),
             display_name: format!("测试 {role}"),
             role: role.as_str().to_owned(),
             org_name: role
@@ -167,4 +183,84 @@ pub fn hidden_csrf(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("form has a csrf token") + marker.len();
     html[start..start + 64].to_owned()
+}
+
+/// The password of every account `TestApp::citizen` and `TestApp::staff` make.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The value of the hidden input `name` in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
+        + marker.len();
+    let end = html[start..].find('"').expect("the value ends") + start;
+    html[start..end].to_owned()
+}
+
+/// A browser without JavaScript: its own cookie jar, no redirects followed.
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Browser {
+        Browser {
+            base: app.base.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// A browser signed in as `email` ([`PASSWORD`]) through the login form.
+    pub async fn signed_in(app: &TestApp, email: &str) -> Browser {
+        let b = Browser::new(app);
+        let (_, html) = b.get("/login").await;
+        let token = hidden_csrf(&html);
+        let resp = b
+            .post_form(
+                "/login",
+                &[
+                    ("csrf_token", &token),
+                    ("email", email),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), 303, "{email} signs in");
+        b
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let resp = self.get_resp(path).await;
+        (resp.status().as_u16(), resp.text().await.expect("body"))
+    }
+
+    pub async fn get_resp(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("get")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("post")
+    }
+
+    /// The CSRF token of this browser, read from a page that has a form.
+    pub async fn csrf(&self) -> String {
+        let (_, html) = self.get("/login").await;
+        hidden_csrf(&html)
+    }
 }
