@@ -20,7 +20,7 @@ use crate::error::{ErrorBody, ErrorDetail};
     ),
     // `Sort` is a query parameter's type: utoipa refers to it by name
     // without collecting it from the IntoParams derive.
-    components(schemas(ErrorBody, ErrorDetail, api::market::Sort))
+    components(schemas(ErrorBody, ErrorDetail, service::market::Sort))
 )]
 struct ApiDoc;
 
