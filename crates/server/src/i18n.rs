@@ -143,6 +143,7 @@ const ZH_CN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/zh-CN/complaints.toml"),
     include_str!("../../../web/i18n/zh-CN/errors.toml"),
     include_str!("../../../web/i18n/zh-CN/errors-market.toml"),
+    include_str!("../../../web/i18n/zh-CN/errors-settle.toml"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/core.toml"),
@@ -154,6 +155,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/complaints.toml"),
     include_str!("../../../web/i18n/en/errors.toml"),
     include_str!("../../../web/i18n/en/errors-market.toml"),
+    include_str!("../../../web/i18n/en/errors-settle.toml"),
 ];
 
 impl Catalog {
