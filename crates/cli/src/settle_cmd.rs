@@ -106,8 +106,16 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
             let run = match run {
                 Ok(run) => run,
                 // Bad input, not a failure of the platform: the usage exit code.
-                Err(e @ ServiceError::Unprocessable { .. }) => {
-                    eprintln!("--period: {}", server::i18n::Lang::En.error_message(&e));
+                Err(ServiceError::Unprocessable { .. }) => {
+                    let opens_at = settlement::settlement_opens_at(
+                        period,
+                        &params,
+                        state.config.settlement_grace,
+                    )
+                    .map_err(ServiceError::into_anyhow)?;
+                    eprintln!(
+                        "--period: period {period} has not ended yet (settlement opens at {opens_at})"
+                    );
                     return Ok(ExitCode::from(2));
                 }
                 Err(e) => return Err(e.into_anyhow()),
