@@ -131,7 +131,7 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
             let adjustments: Vec<i64> = st::lines(state.db.conn(), run.id)
                 .await?
                 .iter()
-                .filter(|l| l.kind == "adjustment")
+                .filter(|l| l.line_kind() == Some(st::LineKind::Adjustment))
                 .map(|l| l.amount_fen)
                 .collect();
             if !adjustments.is_empty() {

@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::{Fen, Role};
+use domain::{Fen, PayoutStatus, Role};
 use serde::Deserialize;
 use service::settlement::public::Names;
 use service::settlement::runs::{self, RunSheet};
@@ -53,7 +53,8 @@ fn payout_items(payouts: &[PayoutRow], lines: &[LineRow], n: &Names) -> Vec<Payo
             destination: p.destination.clone().unwrap_or_default(),
             external_id: p.external_id.clone().unwrap_or_default(),
             reason: p.last_error.clone().unwrap_or_default(),
-            retryable: p.status == "failed" || p.status == "held",
+            retryable: p.status == PayoutStatus::Failed.as_str()
+                || p.status == PayoutStatus::Held.as_str(),
             offset: if p.offset_fen == 0 {
                 String::new()
             } else {
@@ -225,7 +226,10 @@ async fn run_view(
             can_act: actor.role() == Some(Role::Finance),
             charts: share_charts(&lines, &n),
             scatter: scatter(&lines, &n),
-            confirmed: payouts.iter().filter(|p| p.status == "confirmed").count(),
+            confirmed: payouts
+                .iter()
+                .filter(|p| p.status == PayoutStatus::Confirmed.as_str())
+                .count(),
             payouts: payout_items(&payouts, &lines, &n),
             lines: line_items(&lines, &n),
             page,
