@@ -800,8 +800,9 @@ async fn a_payout_killed_mid_transfer_resumes_and_pays_every_line_exactly_once()
         Some(&finance),
     )
     .await;
-    let actor = store::settlements::Actor::default();
-    store::settlements::start_payout(&app.state.db, id, "stripe", &actor)
+    let actor = service::Actor::system();
+    let by = service::settlement::audited_by(&actor);
+    store::settlements::start_payout(&app.state.db, id, "stripe", &by)
         .await
         .unwrap();
 
@@ -891,8 +892,9 @@ async fn a_refused_transfer_fails_and_a_retry_pays_it_under_a_new_key() {
         Some(&finance),
     )
     .await;
-    let actor = store::settlements::Actor::default();
-    store::settlements::start_payout(&app.state.db, id, "stripe", &actor)
+    let actor = service::Actor::system();
+    let by = service::settlement::audited_by(&actor);
+    store::settlements::start_payout(&app.state.db, id, "stripe", &by)
         .await
         .unwrap();
     let fake = FakeStripe::start("sk_test_x").await.unwrap();
@@ -921,7 +923,7 @@ async fn a_refused_transfer_fails_and_a_retry_pays_it_under_a_new_key() {
             .unwrap()
             .contains("insufficient")
     );
-    let retried = store::settlements::retry_payout(db, failed.id, &actor)
+    let retried = store::settlements::retry_payout(db, failed.id, &by)
         .await
         .unwrap();
     assert_ne!(retried.idempotency_key, failed.idempotency_key);

@@ -17,7 +17,6 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 use store::entity::{
     apps, module_blobs, orders, organisations, rating_history, ratings, users, versions,
 };
-use store::settlements::Actor;
 use store::usage::NewInvocation;
 
 const PERIOD: &str = "2026Q3";
@@ -166,11 +165,10 @@ async fn bench_backend(
         reward_pool_fen: domain::Fen::from_fen(10_000_000),
         ..Default::default()
     };
-    let actor = Actor {
-        id: Some(finance),
-        role: Some(domain::Role::Finance),
-        request_id: None,
-    };
+    let finance = store::users::find_by_id(db.conn(), finance)
+        .await?
+        .context("the finance user just loaded")?;
+    let actor = service::Actor::user(finance, None);
     let mut best_settle = Duration::MAX;
     let mut best_groupby = Duration::MAX;
     let mut lines = 0;
@@ -193,7 +191,7 @@ async fn bench_backend(
         let run =
             service::settlement::draft(&db, period, &params, Duration::ZERO, Utc::now(), &actor)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(service::ServiceError::into_anyhow)?;
         best_settle = best_settle.min(t.elapsed());
         lines = run.line_count;
     }

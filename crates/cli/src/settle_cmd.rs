@@ -10,7 +10,8 @@ use domain::{Fen, Period, Role, SettlementParams};
 use indicatif::{ProgressBar, ProgressStyle};
 use server::AppState;
 use service::settlement;
-use store::settlements::{self as st, Actor};
+use service::{Actor, ServiceError};
+use store::settlements as st;
 
 #[derive(Args)]
 pub struct SettleArgs {
@@ -77,18 +78,14 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::from(2));
     }
     let user = finance_user(state, args.by.as_deref()).await?;
-    let actor = Actor {
-        id: Some(user.id),
-        role: Some(Role::Finance),
-        request_id: None,
-    };
+    let actor = Actor::user(user.clone(), None);
     let params = SettlementParams {
         reward_pool_fen: Fen::from_fen(args.reward_pool_fen),
         time_zone: state.config.timezone.name().to_owned(),
         ..Default::default()
     };
 
-    let existing = st::find_run_by_period(state.db.conn(), &period.to_string()).await?;
+    let existing = st::find_run_by_period(state.db.conn(), period).await?;
     let run = match existing {
         Some(run) if run.status != "draft" => {
             println!("{period} is already {} (run {})", run.status, run.id);
@@ -109,11 +106,19 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
             let run = match run {
                 Ok(run) => run,
                 // Bad input, not a failure of the platform: the usage exit code.
-                Err(e @ settlement::SettlementFailure::PeriodNotEnded { .. }) => {
-                    eprintln!("--period: {e}");
+                Err(ServiceError::Unprocessable { .. }) => {
+                    let opens_at = settlement::settlement_opens_at(
+                        period,
+                        &params,
+                        state.config.settlement_grace,
+                    )
+                    .map_err(ServiceError::into_anyhow)?;
+                    eprintln!(
+                        "--period: period {period} has not ended yet (settlement opens at {opens_at})"
+                    );
                     return Ok(ExitCode::from(2));
                 }
-                Err(e) => return Err(anyhow::anyhow!("{e}")),
+                Err(e) => return Err(e.into_anyhow()),
             };
             println!(
                 "draft run {} for {period}: {} lines, budget {}, paid {}, unspent {}",
@@ -126,7 +131,7 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
             let adjustments: Vec<i64> = st::lines(state.db.conn(), run.id)
                 .await?
                 .iter()
-                .filter(|l| l.kind == "adjustment")
+                .filter(|l| l.line_kind() == Some(st::LineKind::Adjustment))
                 .map(|l| l.amount_fen)
                 .collect();
             if !adjustments.is_empty() {
@@ -140,9 +145,9 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
         }
     };
     let run = if args.approve && run.status == "draft" {
-        let run = st::approve(&state.db, run.id, &actor)
+        let run = settlement::approve(state, &actor, run.id)
             .await
-            .context("approve")?;
+            .map_err(|e| e.into_anyhow().context("approve"))?;
         println!("approved run {} by {}", run.id, user.email);
         run
     } else {
@@ -158,7 +163,10 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
             return Ok(ExitCode::SUCCESS);
         }
         let provider = settlement::provider(&state.config)?;
-        let run = st::start_payout(&state.db, run.id, provider.name(), &actor)
+        // Paid here, in the foreground with a progress bar, rather than
+        // by the background worker `settlement::start_payout` spawns.
+        let by = settlement::audited_by(&actor);
+        let run = st::start_payout(&state.db, run.id, provider.name(), &by)
             .await
             .context("start payout")?;
         let bar = ProgressBar::new(0);
@@ -178,7 +186,7 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
             },
         )
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(ServiceError::into_anyhow)?;
         bar.finish_and_clear();
         println!(
             "payouts: {} confirmed, {} failed, {} held (no payout account), {} unknown (re-sent on the next run)",

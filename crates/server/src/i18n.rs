@@ -146,6 +146,7 @@ const ZH_CN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/zh-CN/errors-complaints.toml"),
     include_str!("../../../web/i18n/zh-CN/errors-orders.toml"),
     include_str!("../../../web/i18n/zh-CN/errors-apps.toml"),
+    include_str!("../../../web/i18n/zh-CN/errors-settle.toml"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/core.toml"),
@@ -160,6 +161,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/errors-complaints.toml"),
     include_str!("../../../web/i18n/en/errors-orders.toml"),
     include_str!("../../../web/i18n/en/errors-apps.toml"),
+    include_str!("../../../web/i18n/en/errors-settle.toml"),
 ];
 
 impl Catalog {

@@ -15,9 +15,7 @@ use sea_orm::{
 };
 
 use crate::StoreError;
-use crate::entity::{
-    apps, invocations, orders, organisations, ratings, settlement_lines, settlement_runs, versions,
-};
+use crate::entity::{apps, invocations, orders, organisations, ratings, settlement_runs, versions};
 
 /// An app as the market shows it: its one published version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,13 +208,13 @@ async fn rewards_of<C: ConnectionTrait>(
     conn: &C,
     app_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<(String, i32)>>, StoreError> {
-    let lines: Vec<(i64, i64, i32)> = settlement_lines::Entity::find()
+    let lines: Vec<(i64, i64, i32)> = crate::settlements::line::Entity::find()
         .select_only()
-        .column(settlement_lines::Column::AppId)
-        .column(settlement_lines::Column::RunId)
-        .column(settlement_lines::Column::Rank)
-        .filter(settlement_lines::Column::AppId.is_in(app_ids.iter().copied()))
-        .filter(settlement_lines::Column::Rank.is_not_null())
+        .column(crate::settlements::line::Column::AppId)
+        .column(crate::settlements::line::Column::RunId)
+        .column(crate::settlements::line::Column::Rank)
+        .filter(crate::settlements::line::Column::AppId.is_in(app_ids.iter().copied()))
+        .filter(crate::settlements::line::Column::Rank.is_not_null())
         .into_tuple()
         .all(conn)
         .await?;

@@ -7,6 +7,8 @@ use sea_orm::ActiveValue::NotSet;
 use sea_orm::{ActiveModelTrait, EntityTrait};
 use serde_json::json;
 use store::entity::*;
+// The one entity of `settlement_lines`, with every column.
+use store::settlements::line as settlement_lines;
 use store::testing::TestDb;
 
 macro_rules! round_trip {
@@ -418,6 +420,12 @@ async fn every_entity_round_trips_through_its_table() {
             amount_fen: 99,
             rank: Some(1),
             explanation: "e".into(),
+            eligibility: "eligible".into(),
+            capped: false,
+            correction_id: None,
+            adjusts_run_id: None,
+            adjusts_line_id: None,
+            reason: None,
         }
     );
     round_trip!(

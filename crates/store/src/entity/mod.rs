@@ -24,7 +24,6 @@ pub mod rating_history;
 pub mod rating_replies;
 pub mod rating_reports;
 pub mod ratings;
-pub mod settlement_lines;
 pub mod settlement_runs;
 pub mod test_cases;
 pub mod test_runs;

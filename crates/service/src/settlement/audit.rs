@@ -1,0 +1,97 @@
+//! The hash-chained audit log, for supervisors and admins.
+
+use chrono::{DateTime, Utc};
+use domain::Role;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::actor::Actor;
+use crate::error::ServiceResult;
+use crate::services::Services;
+
+/// Who may read the audit log.
+pub const AUDITORS: &[Role] = &[Role::Supervisor, Role::Admin];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditItem {
+    pub id: i64,
+    pub seq: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<i64>,
+    pub summary: String,
+    pub request_id: Option<String>,
+    pub hash: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditList {
+    pub items: Vec<AuditItem>,
+    pub next: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditVerify {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_bad: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The audit log, newest first; `limit` is clamped to 1..=200.
+pub async fn list(
+    services: &Services,
+    actor: &Actor,
+    cursor: Option<i64>,
+    limit: u64,
+) -> ServiceResult<AuditList> {
+    actor.require(AUDITORS)?;
+    let store::audit::AuditPage { items, next } =
+        store::audit::list(services.db.conn(), cursor, limit.clamp(1, 200)).await?;
+    Ok(AuditList {
+        items: items
+            .into_iter()
+            .map(|e| AuditItem {
+                id: e.id,
+                seq: e.seq,
+                occurred_at: e.occurred_at,
+                actor_id: e.actor_id,
+                actor_role: e.actor_role,
+                action: e.action,
+                object_type: e.object_type,
+                object_id: e.object_id,
+                summary: e.summary,
+                request_id: e.request_id,
+                hash: e.hash,
+            })
+            .collect(),
+        next,
+    })
+}
+
+/// Re-computes the audit hash chain.
+pub async fn verify(services: &Services, actor: &Actor) -> ServiceResult<AuditVerify> {
+    actor.require(AUDITORS)?;
+    let v = store::audit::verify(services.db.conn()).await?;
+    Ok(if v.ok {
+        AuditVerify {
+            ok: true,
+            entries: Some(v.entries),
+            first_bad: None,
+            reason: None,
+        }
+    } else {
+        AuditVerify {
+            ok: false,
+            entries: None,
+            first_bad: v.first_bad,
+            reason: v.reason,
+        }
+    })
+}
