@@ -1,6 +1,6 @@
 //! ISVs' apps and versions: who may see one ([`Viewer`]), what is shown of
 //! it (views with the latest run and report), uploading a version
-//! ([`upload`]), and publishing and withdrawing ([`lifecycle`]).
+//! ([`mod@upload`]), and publishing and withdrawing ([`lifecycle`]).
 
 use chrono::{DateTime, Utc};
 use domain::{OrderStatus, Role, VersionStatus};

@@ -43,7 +43,7 @@ fn parts(r: &Ratio) -> (String, String) {
 
 /// Computes period P's settlement from the database: deterministic, the
 /// same data and parameters give the same lines. `params` are validated
-/// by the caller ([`super::draft`] does, once); `draft_id` is the period's
+/// by the caller ([`super::draft()`] does, once); `draft_id` is the period's
 /// draft being recomputed, if any, whose adjustments it takes in again.
 pub async fn compute<C: sea_orm::ConnectionTrait>(
     conn: &C,

@@ -5,9 +5,9 @@
 //! a line twice. Also what the public sees of approved runs, the ISV's
 //! statements, and the audit log for supervisors.
 //!
-//! - [`compute`]: a period's lines from the database (no writes).
-//! - [`draft`]: finance's draft of a period, validated once, its run read once.
-//! - [`approve`]: approval and corrections of an approved run.
+//! - [`mod@compute`]: a period's lines from the database (no writes).
+//! - [`mod@draft`]: finance's draft of a period, validated once, its run read once.
+//! - [`mod@approve`]: approval and corrections of an approved run.
 //! - [`payout`]: starting, retrying and running payouts.
 //! - [`runs`]: finance's reading of runs and their CSV statements.
 //! - [`public`]: approved runs for everyone.

@@ -6,9 +6,9 @@
 //! and no meaning carried by colour alone.
 //!
 //! Every page calls `service::settlement`; the sections live in their own
-//! files: [`runs`] (the list and the draft form), [`run`] (one run, its
-//! corrections form), [`actions`] (approve, pay, retry), [`charts`],
-//! [`public`], [`statements`] (the ISV's).
+//! files: `runs` (the list and the draft form), `run` (one run, its
+//! corrections form), `actions` (approve, pay, retry), `charts`,
+//! `public`, `statements` (the ISV's).
 
 use askama::Template;
 use askama_web::WebTemplate;
