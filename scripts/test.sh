@@ -85,9 +85,13 @@ if [ -z "$started" ]; then
 fi
 
 # Meilisearch: a running one (MEILI_URL), else a binary we start (MEILI_BIN,
-# else the one the project ships beside it in ../shared/tools/meilisearch).
-# Without any, the tests that need it say so and skip.
-meili_tools="$(cd .. && pwd)/shared/tools/meilisearch"
+# else the one the project ships beside it in ../shared/tools/meilisearch,
+# or MEILI_TOOLS naming that folder; a clone elsewhere on this machine finds
+# it at /work/shared). Without any, the tests that need it say so and skip.
+meili_tools="${MEILI_TOOLS:-}"
+for d in "$(cd .. && pwd)/shared/tools/meilisearch" /work/shared/tools/meilisearch; do
+  if [ -z "$meili_tools" ] && [ -x "$d/start.sh" ]; then meili_tools="$d"; fi
+done
 if [ -n "${MEILI_URL:-}" ]; then
   echo "== Meilisearch at $MEILI_URL"
 elif [ -n "${MEILI_BIN:-}" ] || [ -x "$meili_tools/start.sh" ]; then
