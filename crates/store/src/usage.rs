@@ -606,16 +606,7 @@ pub async fn has_used<C: ConnectionTrait>(
     citizen_id: i64,
     app_id: i64,
 ) -> Result<bool, StoreError> {
-    let found = invocations::Entity::find()
-        .select_only()
-        .column(invocations::Column::Id)
-        .filter(invocations::Column::CitizenId.eq(citizen_id))
-        .filter(invocations::Column::AppId.eq(app_id))
-        .filter(invocations::Column::Invalid.eq(false))
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?;
-    Ok(found.is_some())
+    any_use(conn, citizen_id, app_id, false).await
 }
 
 pub async fn has_successful_use<C: ConnectionTrait>(
@@ -623,15 +614,25 @@ pub async fn has_successful_use<C: ConnectionTrait>(
     citizen_id: i64,
     app_id: i64,
 ) -> Result<bool, StoreError> {
-    let found = invocations::Entity::find()
+    any_use(conn, citizen_id, app_id, true).await
+}
+
+/// One unflagged invocation of the app by the citizen, successful ones
+/// only when `successful` is set.
+async fn any_use<C: ConnectionTrait>(
+    conn: &C,
+    citizen_id: i64,
+    app_id: i64,
+    successful: bool,
+) -> Result<bool, StoreError> {
+    let mut query = invocations::Entity::find()
         .select_only()
         .column(invocations::Column::Id)
         .filter(invocations::Column::CitizenId.eq(citizen_id))
         .filter(invocations::Column::AppId.eq(app_id))
-        .filter(invocations::Column::Success.eq(true))
-        .filter(invocations::Column::Invalid.eq(false))
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?;
-    Ok(found.is_some())
+        .filter(invocations::Column::Invalid.eq(false));
+    if successful {
+        query = query.filter(invocations::Column::Success.eq(true));
+    }
+    Ok(query.into_tuple::<i64>().one(conn).await?.is_some())
 }
