@@ -2,11 +2,12 @@
 //! (a version delisted by a regression run, a question answered).
 
 use chrono::{DateTime, Utc};
+use domain::Role;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::actor::Actor;
-use crate::error::{Msg, ServiceError, ServiceResult, Thing};
+use crate::error::{ServiceError, ServiceResult, Thing};
 use crate::services::Services;
 
 const MAX_LIMIT: u64 = 200;
@@ -42,12 +43,6 @@ impl From<store::entity::notifications::Model> for NotificationView {
     }
 }
 
-fn signed_in(actor: &Actor) -> ServiceResult<&store::users::User> {
-    actor
-        .signed_in()
-        .ok_or(ServiceError::Unauthenticated(Msg::new("err.sign_in_first")))
-}
-
 /// The actor's newest notifications (at most `limit`, itself at most 200),
 /// and how many are unread.
 pub async fn list(
@@ -55,7 +50,7 @@ pub async fn list(
     actor: &Actor,
     limit: u64,
 ) -> ServiceResult<NotificationList> {
-    let u = signed_in(actor)?;
+    let u = actor.require(&Role::ALL)?;
     let conn = services.db.conn();
     let limit = limit.clamp(1, MAX_LIMIT);
     let items = store::notifications::list_for(conn, u.id, u.org_id, limit).await?;
@@ -68,7 +63,7 @@ pub async fn list(
 
 /// Marks one of the actor's notifications read; another's is not found.
 pub async fn mark_read(services: &Services, actor: &Actor, id: i64) -> ServiceResult<()> {
-    let u = signed_in(actor)?;
+    let u = actor.require(&Role::ALL)?;
     if store::notifications::mark_read(services.db.conn(), id, u.id, u.org_id).await? {
         Ok(())
     } else {
