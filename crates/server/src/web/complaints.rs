@@ -239,11 +239,6 @@ async fn new_submit(
 ) -> Response {
     let page = who.page;
     let (app, order) = (parse_id(Some(&form.app)), parse_id(Some(&form.order)));
-    let subject = match complaints::subject(&state, app, order).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return missing(&page),
-        Err(e) => return internal_page(&page, e),
-    };
     let req = ComplaintRequest {
         app_id: app,
         order_id: if app.is_some() { None } else { order },
@@ -261,6 +256,12 @@ async fn new_submit(
         }
         Err(e) => return refusal(&page, e),
     }
+    // Only a form shown again needs its subject's name.
+    let subject = match complaints::subject(&state, app, order).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return missing(&page),
+        Err(e) => return internal_page(&page, e),
+    };
     let mut page = page;
     page.has_errors = true;
     (
