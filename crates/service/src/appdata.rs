@@ -8,12 +8,12 @@
 //! next run without any cross-node signalling; only the records themselves
 //! are cached.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sandbox::{Contract, MemoryDatasets, TestCase, Visibility};
 use store::entity::{orders, test_cases};
 
+use crate::caches::{Cached, DatasetCache, Fingerprint, MAX_PREPARED_VERSIONS, PreparedVersion};
 use crate::error::{ServiceError, Thing};
 use crate::services::Services;
 
@@ -23,39 +23,6 @@ const MAX_CACHED_ORDERS: usize = 512;
 
 /// Records read per query when loading a dataset, to bound memory per row set.
 const RECORD_BATCH: u64 = 5_000;
-
-/// Identifies the data an order's cache entry was built from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Fingerprint {
-    /// (dataset id, version, last change in µs) of every dataset of the
-    /// order, by id. The timestamp also tells apart two databases served by
-    /// one process (tests, benchmarks) whose ids and versions coincide.
-    datasets: Vec<(i64, i32, i64)>,
-    grants: Vec<String>,
-}
-
-struct Cached {
-    fingerprint: Fingerprint,
-    data: Arc<MemoryDatasets>,
-}
-
-/// Orders' datasets as this process last loaded them (in [`Services`],
-/// beside the version and availability caches).
-#[derive(Clone, Default)]
-pub struct DatasetCache(Arc<Mutex<HashMap<i64, Cached>>>);
-
-impl DatasetCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Cached>> {
-        // A panic while holding the lock leaves a map that is still valid.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Drops the cached datasets of an order at once (the fingerprint would
-    /// catch the change on the next lookup anyway; this frees the memory).
-    pub fn invalidate(&self, order_id: i64) {
-        self.lock().remove(&order_id);
-    }
-}
 
 /// The contract stored with an order (`orders.contract`, the format of a
 /// suite directory's `contract.json`), with its threshold taken from the
@@ -237,33 +204,6 @@ pub async fn prepared_module(
     Ok(module.sha256)
 }
 
-/// What running a published version takes besides its datasets: its
-/// order's contract with the schemas compiled, and its module made ready in
-/// the sandbox.
-pub struct PreparedVersion {
-    pub contract: Contract,
-    pub schemas: sandbox::ContractSchemas,
-    pub sha256: String,
-}
-
-/// Prepared versions of this server's database. A version's module never
-/// changes and its order's contract is frozen before any version can be
-/// published, so entries need no invalidation; they live in the state, not
-/// in a global, because one process may serve several databases (tests).
-#[derive(Clone, Default)]
-pub struct VersionCache {
-    inner: Arc<Mutex<HashMap<i64, Arc<PreparedVersion>>>>,
-}
-
-/// Versions kept prepared; beyond this the cache starts afresh.
-const MAX_PREPARED_VERSIONS: usize = 4_096;
-
-impl VersionCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<PreparedVersion>>> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
 /// The prepared form of published version `version_id` of order `order_id`,
 /// from the cache when this process has it (and its sandbox still holds the
 /// module), else read, compiled and remembered.
@@ -292,96 +232,4 @@ pub async fn prepared_version(
     }
     cache.insert(version_id, Arc::clone(&prepared));
     Ok(prepared)
-}
-
-/// How long a listed app's availability is reused without asking the
-/// database. Changes made through this node invalidate it at once (see
-/// [`AvailabilityCache::invalidate`]); this bounds how long another node's
-/// withdrawal, delisting or dataset replacement can go unseen here.
-pub const AVAILABILITY_TTL: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Apps kept; beyond this the cache starts afresh.
-const MAX_AVAILABLE_APPS: usize = 4_096;
-
-/// Recently read availability of listed apps, so an invocation under load
-/// costs no query for it: the app's status, its published version and the
-/// order's dataset stamps (which in turn key the dataset cache). Only
-/// `Listed` answers are kept, so an app becomes usable the moment it is
-/// published, and refusals always read the database.
-///
-/// Invalidation is by generation: a reader notes the generation before its
-/// query and stores its answer under it; [`AvailabilityCache::invalidate`],
-/// called after a change commits, moves the generation on. An answer read
-/// before the commit therefore never outlives it, whatever the interleaving.
-#[derive(Clone, Default)]
-pub struct AvailabilityCache {
-    inner: Arc<AvailabilityInner>,
-}
-
-#[derive(Default)]
-struct AvailabilityInner {
-    generation: std::sync::atomic::AtomicU64,
-    entries: Mutex<HashMap<i64, AvailabilityEntry>>,
-}
-
-struct AvailabilityEntry {
-    listed: store::market::Availability,
-    generation: u64,
-    read_at: std::time::Instant,
-}
-
-impl AvailabilityCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, AvailabilityEntry>> {
-        self.inner.entries.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn generation(&self) -> u64 {
-        self.inner
-            .generation
-            .load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    /// Forgets every cached answer. Call after committing anything that can
-    /// change whether an app is listed (publish, withdraw, suspend, delist,
-    /// order moves) or which datasets its order has.
-    pub fn invalidate(&self) {
-        self.inner
-            .generation
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        self.lock().clear();
-    }
-
-    /// Whether app `app_id` can be used now: from the cache when a listed
-    /// answer of the current generation is younger than
-    /// [`AVAILABILITY_TTL`], else from the database.
-    pub async fn get(
-        &self,
-        db: &store::Db,
-        app_id: i64,
-    ) -> Result<store::market::Availability, store::StoreError> {
-        let generation = self.generation();
-        if let Some(e) = self.lock().get(&app_id)
-            && e.generation == generation
-            && e.read_at.elapsed() < AVAILABILITY_TTL
-        {
-            return Ok(e.listed.clone());
-        }
-        let read_at = std::time::Instant::now();
-        let found = store::market::availability(db.conn(), app_id).await?;
-        if matches!(found, store::market::Availability::Listed { .. }) {
-            let mut entries = self.lock();
-            if entries.len() >= MAX_AVAILABLE_APPS {
-                entries.clear();
-            }
-            entries.insert(
-                app_id,
-                AvailabilityEntry {
-                    listed: found.clone(),
-                    generation,
-                    read_at,
-                },
-            );
-        }
-        Ok(found)
-    }
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod actor;
 pub mod appdata;
 pub mod apps;
+pub mod caches;
 pub mod complaints;
 pub mod config;
 pub mod demo;

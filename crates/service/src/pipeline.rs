@@ -22,32 +22,6 @@ use store::jobs::Job;
 use crate::error::ServiceError;
 use crate::services::Services;
 
-/// Wakes this process's idle workers when a request has just queued a test
-/// run, so an upload is tested at once rather than at the next poll. The
-/// poll stays for what this cannot see: jobs queued by another process
-/// (`govmarket worker` beside `serve`), delayed retries, expired leases.
-#[derive(Clone, Debug, Default)]
-pub struct JobSignal(Arc<tokio::sync::Notify>);
-
-impl JobSignal {
-    /// Call after the transaction that queued a job has committed.
-    pub fn queued(&self) {
-        // Every waiting worker looks (one claims the job, the others find
-        // the queue empty again), and a worker that is between an empty
-        // poll and its wait finds the stored permit and looks at once.
-        self.0.notify_waiters();
-        self.0.notify_one();
-    }
-
-    /// Waits until a job is queued here or `idle` has passed.
-    async fn idle(&self, idle: Duration) {
-        tokio::select! {
-            () = tokio::time::sleep(idle) => {}
-            () = self.0.notified() => {}
-        }
-    }
-}
-
 /// How a worker behaves; the defaults suit production.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -57,7 +31,7 @@ pub struct WorkerConfig {
     /// How often a running job's lease is renewed and its progress stored.
     pub heartbeat: Duration,
     /// Sleep between polls when the queue is empty (a job queued by this
-    /// process ends the sleep at once, see [`JobSignal`]).
+    /// process ends the sleep at once, see [`crate::caches::JobSignal`]).
     pub idle_poll: Duration,
 }
 

@@ -1,30 +1,10 @@
 //! The search index of orders and apps, kept in step with the database:
 //! each change that lists, delists or re-rates something calls one of these.
 
-use std::sync::Arc;
-
 use store::market::{Listing, ListingFilter};
 
-use crate::config::{Config, Secret};
 use crate::market::{current_period, rating_floor};
 use crate::services::Services;
-
-/// Opens the search engine: Meilisearch when the configuration names one
-/// (`MEILI_URL`, with `MEILI_API_KEY` and `MEILI_INDEX`), otherwise the
-/// embedded tantivy index in `<data_dir>/search`.
-pub fn open(config: &Config) -> anyhow::Result<Arc<dyn search::Search>> {
-    if let Some(url) = &config.meili_url {
-        return Ok(Arc::new(search::MeiliSearch::new(
-            url,
-            config.meili_api_key.as_ref().map(Secret::expose),
-            &config.meili_index,
-        )?));
-    }
-    let dir = config.data_dir.join("search");
-    Ok(Arc::new(search::TantivySearch::open(&dir).map_err(
-        |e| anyhow::anyhow!("cannot open the search index in {}: {e}", dir.display()),
-    )?))
-}
 
 fn app_document(l: &Listing) -> search::Document {
     search::Document {

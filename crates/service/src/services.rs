@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use rand::RngCore;
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::sessions::Keys;
 
 #[derive(Clone)]
@@ -29,13 +29,13 @@ pub struct Services {
     /// Per-citizen and per-address limits on invoking and rating.
     pub rate_limits: crate::ratelimit::RateLimits,
     /// What an invocation of a published version needs and never changes.
-    pub versions: crate::appdata::VersionCache,
+    pub versions: crate::caches::VersionCache,
     /// Orders' datasets, checked against a fingerprint on every use.
-    pub datasets: crate::appdata::DatasetCache,
+    pub datasets: crate::caches::DatasetCache,
     /// Listed apps' availability, so invocations skip that query under load.
-    pub availability: crate::appdata::AvailabilityCache,
+    pub availability: crate::caches::AvailabilityCache,
     /// Wakes this process's test workers when a request queues a run.
-    pub jobs: crate::pipeline::JobSignal,
+    pub jobs: crate::caches::JobSignal,
 }
 
 impl Services {
@@ -86,14 +86,14 @@ impl Services {
             ..Default::default()
         })
         .context("cannot start the wasm sandbox")?;
-        let search = crate::search_index::open(&config)?;
+        let search = open_search(&config)?;
         Ok(Services {
             usage: crate::usage::UsageRecorder::new(db.clone()),
             rate_limits: crate::ratelimit::RateLimits::new(config.invoke_rate, config.rating_rate),
-            versions: crate::appdata::VersionCache::default(),
-            datasets: crate::appdata::DatasetCache::default(),
-            availability: crate::appdata::AvailabilityCache::default(),
-            jobs: crate::pipeline::JobSignal::default(),
+            versions: crate::caches::VersionCache::default(),
+            datasets: crate::caches::DatasetCache::default(),
+            availability: crate::caches::AvailabilityCache::default(),
+            jobs: crate::caches::JobSignal::default(),
             search,
             db,
             config: Arc::new(config),
@@ -102,6 +102,23 @@ impl Services {
             sandbox,
         })
     }
+}
+
+/// Opens the search engine: Meilisearch when the configuration names one
+/// (`MEILI_URL`, with `MEILI_API_KEY` and `MEILI_INDEX`), otherwise the
+/// embedded tantivy index in `<data_dir>/search`.
+fn open_search(config: &Config) -> anyhow::Result<Arc<dyn search::Search>> {
+    if let Some(url) = &config.meili_url {
+        return Ok(Arc::new(search::MeiliSearch::new(
+            url,
+            config.meili_api_key.as_ref().map(Secret::expose),
+            &config.meili_index,
+        )?));
+    }
+    let dir = config.data_dir.join("search");
+    Ok(Arc::new(search::TantivySearch::open(&dir).map_err(
+        |e| anyhow::anyhow!("cannot open the search index in {}: {e}", dir.display()),
+    )?))
 }
 
 fn derive(secret: &[u8], label: &[u8]) -> Vec<u8> {
