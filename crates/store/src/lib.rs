@@ -49,6 +49,7 @@ pub mod orgs;
 pub mod pipeline;
 pub mod ratings;
 pub mod settlements;
+mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod usage;

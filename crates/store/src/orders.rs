@@ -63,6 +63,17 @@ pub async fn get<C: ConnectionTrait>(
     Ok(orders::Entity::find_by_id(id).one(conn).await?)
 }
 
+/// An order anyone may see: any status but a draft (a draft is its
+/// department's alone).
+pub async fn published<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+) -> Result<Option<orders::Model>, StoreError> {
+    Ok(get(conn, id)
+        .await?
+        .filter(|o| !o.is(domain::OrderStatus::Draft)))
+}
+
 /// Reads an order for update: on PostgreSQL the row stays locked until the
 /// caller's transaction ends, so two status changes cannot interleave.
 pub async fn get_for_update<C: ConnectionTrait>(

@@ -30,7 +30,7 @@ pub async fn publish(
     let order = store::orders::get(&txn, app.order_id)
         .await?
         .ok_or(ServiceError::NotFound(Thing::Order))?;
-    if order.status != OrderStatus::Open.as_str() {
+    if !order.is(OrderStatus::Open) {
         return Err(ServiceError::conflict(
             "order_not_open",
             Msg::new("err.apps.publish_order_not_open"),
@@ -45,7 +45,7 @@ pub async fn publish(
     })?;
     let mut superseded = None;
     for old in store::apps::versions_of(&txn, app.id).await? {
-        if old.status == VersionStatus::Published.as_str() {
+        if old.is(VersionStatus::Published) {
             store::apps::set_version_status(
                 &txn,
                 old.id,

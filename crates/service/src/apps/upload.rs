@@ -191,9 +191,8 @@ pub async fn upload_form(
 ) -> ServiceResult<UploadForm> {
     let (_, org) = vendor_org(actor)?;
     let conn = services.db.conn();
-    let order = store::orders::get(conn, order_id)
+    let order = store::orders::published(conn, order_id)
         .await?
-        .filter(|o| o.status != OrderStatus::Draft.as_str())
         .ok_or(ServiceError::NotFound(Thing::Order))?;
     let app = match app_id {
         None => None,
@@ -211,7 +210,7 @@ pub async fn upload_form(
         .filter(|a| a.status == "active" && app.as_ref().is_none_or(|c| c.id != a.id))
         .collect();
     Ok(UploadForm {
-        open: order.status == OrderStatus::Open.as_str(),
+        open: order.is(OrderStatus::Open),
         order,
         app,
         choices,
@@ -242,16 +241,7 @@ pub async fn upload(
     let uploaded_by = user.id;
     let up = check_upload(up)?;
     let conn = services.db.conn();
-    let order = store::orders::get(conn, order_id)
-        .await?
-        .filter(|o| o.status != OrderStatus::Draft.as_str())
-        .ok_or(ServiceError::NotFound(Thing::Order))?;
-    if order.status != OrderStatus::Open.as_str() {
-        return Err(ServiceError::conflict(
-            "order_not_open",
-            Msg::new("err.apps.order_not_open"),
-        ));
-    }
+    let order = crate::orders::open_order(conn, order_id, "err.apps.order_not_open").await?;
     // Cheap checks first, so a refused upload costs no compilation.
     if let Some(app) = store::apps::find_by_name(conn, order_id, &up.name).await? {
         check_can_add_version(conn, &app, org).await?;

@@ -173,7 +173,7 @@ async fn seed_si_apps(state: &Services, isv: &Actor, order_id: i64) -> ServiceRe
     while crate::pipeline::run_one(state, "demo-seed", &config).await? {}
     for id in uploaded {
         let v = store::apps::version(state.db.conn(), id).await?;
-        if v.is_some_and(|v| v.status == VersionStatus::Passed.as_str()) {
+        if v.is_some_and(|v| v.is(VersionStatus::Passed)) {
             crate::apps::publish(state, isv, id).await?;
         }
     }

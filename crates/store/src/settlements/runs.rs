@@ -7,7 +7,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use super::{AuditedBy, LineKind, LineRow, RunRow, SettleError, correction, line, status_of};
+use super::{AuditedBy, LineKind, LineRow, RunRow, SettleError, correction, line};
 use crate::audit;
 use crate::entity::settlement_runs;
 use crate::{Db, StoreError};
@@ -143,7 +143,7 @@ pub async fn save_draft(
     let line_count = i32::try_from(lines.len()).unwrap_or(i32::MAX);
     let (saved, action) = match existing {
         Some(old) => {
-            if status_of(&old)? != SettlementStatus::Draft {
+            if old.typed_status()? != SettlementStatus::Draft {
                 return Err(SettleError::AlreadySettled(period));
             }
             let saved = RunRow {
@@ -271,7 +271,7 @@ pub(super) async fn transition(
 ) -> Result<RunRow, SettleError> {
     let txn = db.begin_write().await?;
     let run = find_run(&txn, run_id).await?.ok_or(SettleError::NotFound)?;
-    status_of(&run)?.move_to(to)?;
+    run.typed_status()?.move_to(to)?;
     let now = crate::now();
     let text = summary(&run);
     let mut active: settlement_runs::ActiveModel = run.into();
@@ -362,7 +362,7 @@ pub async fn lines_of_isv<C: ConnectionTrait>(
         let Some(run) = find_run(conn, l.run_id).await? else {
             continue;
         };
-        if status_of(&run)? == SettlementStatus::Draft {
+        if run.typed_status()? == SettlementStatus::Draft {
             continue;
         }
         out.push((run, vec![l]));

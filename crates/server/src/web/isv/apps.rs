@@ -17,7 +17,8 @@ use crate::web::{Page, WebPath};
 pub struct VersionCell {
     pub id: i64,
     pub number: i32,
-    pub status: String,
+    /// `None` for a stored status this code does not know.
+    pub status: Option<domain::VersionStatus>,
     pub score: String,
 }
 
@@ -26,7 +27,7 @@ impl VersionCell {
         VersionCell {
             id: v.id,
             number: v.number,
-            status: v.status.clone(),
+            status: v.typed_status().ok(),
             score: v
                 .test_score_bp
                 .map(|bp| format!("{}.{:02}%", bp / 100, bp % 100))

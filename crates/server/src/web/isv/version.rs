@@ -84,7 +84,7 @@ pub(super) async fn version_page(
     let percent_done = view.run.as_ref().map_or(0, |r| r.percent_done());
     let cases = case_rows(view.report.as_ref());
     let owner = detail.viewer == Viewer::Isv;
-    let can_publish = owner && view.status == domain::VersionStatus::Passed.as_str();
+    let can_publish = owner && view.status == domain::VersionStatus::Passed;
     let html = VersionPage {
         page,
         owner,
