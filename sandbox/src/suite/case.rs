@@ -62,6 +62,11 @@ pub struct TestCase {
     /// Weight in the hidden-case threshold and the score.
     #[serde(default = "one")]
     pub weight: u32,
+    /// The rule of the order's rules document this case checks, in a few words
+    /// ("拒绝他人申请：列出查封与抵押"). Vendors see it beside the verdict of every case,
+    /// hidden ones too, so it must name the rule, never the case's data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 pub(super) fn empty_object() -> Value {

@@ -10,6 +10,7 @@ pub mod finance;
 pub mod forms;
 pub mod isv;
 pub mod market;
+pub mod markdown;
 pub mod orders;
 
 use askama::Template;

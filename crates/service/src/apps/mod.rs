@@ -16,7 +16,7 @@ use crate::services::Services;
 pub mod lifecycle;
 pub mod upload;
 
-pub use lifecycle::{publish, withdraw, withdrawal};
+pub use lifecycle::{delete, publish, withdraw, withdrawal};
 pub use upload::{
     OnRejection, PartKind, Upload, UploadForm, UploadParts, module_cap, upload, upload_form,
     uploaded,

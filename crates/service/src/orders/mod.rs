@@ -16,6 +16,7 @@ pub mod drafts;
 pub mod kit;
 pub mod lifecycle;
 pub mod queries;
+pub mod rules;
 pub mod skeleton;
 
 pub use cases::{CaseInput, SuiteInput, SuitePut, SuiteView, put_suite, suite_for};
@@ -23,6 +24,7 @@ pub use datasets::{MAX_DATASET_BYTES, parse_dataset, put_dataset};
 pub use drafts::{ContractInput, CreateOrder, UpdateOrder, check_contract, create, update};
 pub use kit::starter_kit_zip;
 pub use lifecycle::move_order;
+pub use rules::{MAX_RULES_CHARS, RulesInput, put_rules};
 pub use queries::{DatasetView, OrderList, OrderQuery, OrderSummary, OrderView, list, order_view};
 
 /// Whether `actor` is a user of the department that posted `order`.
