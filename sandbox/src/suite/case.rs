@@ -16,7 +16,7 @@ pub const DEFAULT_THRESHOLD_PERCENT: u8 = 100;
 pub enum Visibility {
     /// Published to ISVs with its input and expectation.
     Sample,
-    /// Known only to the department; ISVs see its id and verdict.
+    /// Known only to the department; ISVs see its id, verdict and rule label.
     Hidden,
 }
 

@@ -89,7 +89,7 @@ pub async fn delete_app(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A version with its latest run and report (ISVs see hidden cases by verdict only).
+/// A version with its latest run and report (ISVs see hidden cases by verdict and rule label only).
 #[utoipa::path(get, path = "/api/v1/versions/{id}", tag = "apps", security(("bearer" = [])),
     responses((status = 200, body = VersionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_version(

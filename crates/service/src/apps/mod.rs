@@ -94,7 +94,7 @@ pub struct VersionView {
     pub created_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
     pub run: Option<RunView>,
-    /// The latest finished run's report; hidden cases show only id and verdict to ISVs.
+    /// The latest finished run's report; hidden cases show only id, verdict and rule label to ISVs.
     #[schema(value_type = Option<Object>)]
     pub report: Option<Value>,
 }
