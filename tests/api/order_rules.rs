@@ -63,14 +63,22 @@ async fn the_department_writes_the_rules_everyone_reads_them_rendered_safely_and
     assert!((400..500).contains(&status), "{status} {body}");
 
     let (status, body) = app
-        .post_json(&format!("/api/v1/orders/{id}/publish"), &json!({}), Some(&dept))
+        .post_json(
+            &format!("/api/v1/orders/{id}/publish"),
+            &json!({}),
+            Some(&dept),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let (status, order) = app
         .get_json(&format!("/api/v1/orders/{id}"), Some(&isv))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(order["rules"], RULES.trim(), "unchanged by the refused writes");
+    assert_eq!(
+        order["rules"],
+        RULES.trim(),
+        "unchanged by the refused writes"
+    );
 
     // The order page renders the Markdown, with nothing active left in it.
     let (status, html) = app.get_page(&format!("/orders/{id}")).await;
@@ -132,7 +140,11 @@ async fn a_vendor_sees_each_hidden_cases_rule_beside_its_verdict_never_its_data(
     let (status, body) = put_raw(&app, &path, suite(&cases), "application/json", &dept).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = app
-        .post_json(&format!("/api/v1/orders/{id}/publish"), &json!({}), Some(&dept))
+        .post_json(
+            &format!("/api/v1/orders/{id}/publish"),
+            &json!({}),
+            Some(&dept),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
 
@@ -156,7 +168,12 @@ async fn a_vendor_sees_each_hidden_cases_rule_beside_its_verdict_never_its_data(
         assert_eq!(c["rule"], by_id[id]["rule"], "{c}");
         if c["visibility"] == "hidden" {
             hidden += 1;
-            let keys: Vec<&str> = c.as_object().expect("object").keys().map(String::as_str).collect();
+            let keys: Vec<&str> = c
+                .as_object()
+                .expect("object")
+                .keys()
+                .map(String::as_str)
+                .collect();
             assert_eq!(keys.len(), 4, "only id, visibility, verdict and rule: {c}");
         }
     }

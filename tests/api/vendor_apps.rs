@@ -15,8 +15,14 @@ async fn counts(app: &TestApp) -> (u64, u64, u64, u64) {
     let conn = app.state.db.conn();
     (
         apps::Entity::find().count(conn).await.expect("apps"),
-        versions::Entity::find().count(conn).await.expect("versions"),
-        module_blobs::Entity::find().count(conn).await.expect("blobs"),
+        versions::Entity::find()
+            .count(conn)
+            .await
+            .expect("versions"),
+        module_blobs::Entity::find()
+            .count(conn)
+            .await
+            .expect("blobs"),
         test_runs::Entity::find().count(conn).await.expect("runs"),
     )
 }
@@ -54,7 +60,11 @@ async fn an_upload_that_is_not_webassembly_is_422_and_stores_no_app_version_or_b
     let (status, body) = upload(&app, &isv, order, "不是模块", b"MZ\x90\0 not wasm".to_vec()).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "invalid_module");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
     assert_eq!(counts(&app).await, (0, 0, 0, 0));
     // The name is free: a good module under it creates the app.
     let (status, up) = upload(&app, &isv, order, "不是模块", wasm("si_lookup")).await;
@@ -136,4 +146,27 @@ async fn a_published_app_is_not_deleted_but_withdrawn() {
     // Withdrawn, it was still published once: kept for the record.
     let (status, body) = delete(&app, &isv, app_id).await;
     assert_eq!(status, 409, "{body}");
+}
+
+#[tokio::test]
+async fn my_apps_offers_delete_for_a_never_published_app_and_deletes_it() {
+    let app = spawn_app().await;
+    let dept = app.staff(Role::Department, "dept@example.cn").await;
+    let isv = app.staff(Role::Isv, "isv@example.cn").await;
+    let order = open_si_order(&app, &dept).await;
+    let (_, up) = upload(&app, &isv, order, "草稿应用", wasm("si_lookup_buggy")).await;
+    let app_id = up["app"]["id"].as_i64().expect("id");
+    drain(&app).await;
+    let browser = e2e::Browser::signed_in(&app, "isv@example.cn").await;
+    let (status, html) = browser.get("/isv/apps").await;
+    assert_eq!(status, 200);
+    let action = format!("/isv/apps/{app_id}/delete");
+    assert!(html.contains(&action), "{html}");
+    let csrf = e2e::hidden_csrf(&html);
+    let resp = browser.post_form(&action, &[("csrf_token", &csrf)]).await;
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(counts(&app).await, (0, 0, 0, 0));
+    assert!(audited(&app, "app.delete", app_id).await);
+    let resp = browser.post_form(&action, &[("csrf_token", &csrf)]).await;
+    assert_eq!(resp.status().as_u16(), 404, "gone");
 }

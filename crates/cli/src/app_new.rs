@@ -63,7 +63,11 @@ pub fn run(args: AppNewArgs) -> anyhow::Result<ExitCode> {
     ensure_empty(&out)?;
     let staging = tempfile::Builder::new()
         .prefix(".govmarket-kit-")
-        .tempdir_in(out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+        .tempdir_in(
+            out.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+        )
         .context("cannot create a temporary directory beside the project")?;
     match (&args.server, &args.kit) {
         (Some(server), _) => {
@@ -139,11 +143,18 @@ fn fetch_kit(server: &str, order: i64, token: Option<&str>) -> anyhow::Result<Ve
             .await
             .with_context(|| format!("cannot reach {url}"))?;
         let status = resp.status();
-        let body = resp.bytes().await.with_context(|| format!("reading {url}"))?;
+        let body = resp
+            .bytes()
+            .await
+            .with_context(|| format!("reading {url}"))?;
         if !status.is_success() {
             let message = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
-                .and_then(|v| v.pointer("/error/message").and_then(|m| m.as_str()).map(str::to_owned))
+                .and_then(|v| {
+                    v.pointer("/error/message")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_owned)
+                })
                 .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
             bail!("{url} answered {status}: {message}");
         }
@@ -160,7 +171,8 @@ fn unzip(bytes: &[u8], into: &Path) -> anyhow::Result<()> {
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
     {
         let entry = entry?;
         let target = to.join(entry.file_name());

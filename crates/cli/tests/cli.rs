@@ -562,7 +562,11 @@ async fn app_new_writes_a_project_per_demo_order_that_builds_and_runs_its_sample
             work.path(),
         );
         assert!(out.status.success(), "order {id}: {}", text(&out));
-        assert!(text(&out).contains("app test app.wasm --suite ."), "{}", text(&out));
+        assert!(
+            text(&out).contains("app test app.wasm --suite ."),
+            "{}",
+            text(&out)
+        );
         for file in [
             "app.c",
             "govmarket.h",
@@ -635,13 +639,31 @@ async fn app_new_writes_a_project_per_demo_order_that_builds_and_runs_its_sample
     std::fs::write(&zip_path, &zip).unwrap();
     let from_zip = work.path().join("from-zip");
     let out = app(
-        &["app", "new", "--order", &id.to_string(), "--kit", "kit.zip", "--dir", "from-zip"],
+        &[
+            "app",
+            "new",
+            "--order",
+            &id.to_string(),
+            "--kit",
+            "kit.zip",
+            "--dir",
+            "from-zip",
+        ],
         work.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(from_zip.join("app.c").is_file());
     let out = app(
-        &["app", "new", "--order", &id.to_string(), "--kit", "from-zip", "--dir", "from-dir"],
+        &[
+            "app",
+            "new",
+            "--order",
+            &id.to_string(),
+            "--kit",
+            "from-zip",
+            "--dir",
+            "from-dir",
+        ],
         work.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -651,18 +673,37 @@ async fn app_new_writes_a_project_per_demo_order_that_builds_and_runs_its_sample
     );
     let other = (id + 1000).to_string();
     let out = app(
-        &["app", "new", "--order", &other, "--kit", "kit.zip", "--dir", "wrong"],
+        &[
+            "app", "new", "--order", &other, "--kit", "kit.zip", "--dir", "wrong",
+        ],
         work.path(),
     );
     assert!(!out.status.success());
-    assert!(text(&out).contains(&format!("of order {id}, not of order {other}")), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("of order {id}, not of order {other}")),
+        "{}",
+        text(&out)
+    );
     assert!(!work.path().join("wrong").exists());
     let out = app(
-        &["app", "new", "--order", &id.to_string(), "--kit", "kit.zip", "--dir", "from-zip"],
+        &[
+            "app",
+            "new",
+            "--order",
+            &id.to_string(),
+            "--kit",
+            "kit.zip",
+            "--dir",
+            "from-zip",
+        ],
         work.path(),
     );
     assert!(!out.status.success());
     assert!(text(&out).contains("not empty"), "{}", text(&out));
     let out = app(&["app", "new", "--order", &id.to_string()], work.path());
-    assert!(!out.status.success(), "a source is required: {}", text(&out));
+    assert!(
+        !out.status.success(),
+        "a source is required: {}",
+        text(&out)
+    );
 }

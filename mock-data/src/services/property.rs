@@ -389,7 +389,8 @@ fn rule_of(_input: &Value, expected: &Value) -> String {
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     let has = |i: &str| issues.contains(&i);
-    let obstacles = has("property_sealed") || has("mortgage_not_released") || has("already_mortgaged");
+    let obstacles =
+        has("property_sealed") || has("mortgage_not_released") || has("already_mortgaged");
     if expected["found"] == false {
         "证书不存在：只报 certificate_not_found".into()
     } else if has("applicant_not_owner") {

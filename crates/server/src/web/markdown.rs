@@ -35,7 +35,10 @@ mod tests {
         );
         assert!(html.contains("<h1>规则</h1>"), "{html}");
         assert!(html.contains("<strong>证书不存在</strong>"), "{html}");
-        assert!(html.contains("<code>certificate_not_found</code>"), "{html}");
+        assert!(
+            html.contains("<code>certificate_not_found</code>"),
+            "{html}"
+        );
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("onerror"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");

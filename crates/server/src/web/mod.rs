@@ -9,8 +9,8 @@ pub mod extract;
 pub mod finance;
 pub mod forms;
 pub mod isv;
-pub mod market;
 pub mod markdown;
+pub mod market;
 pub mod orders;
 
 use askama::Template;

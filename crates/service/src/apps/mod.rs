@@ -339,6 +339,8 @@ pub struct VendorApp {
     pub can_withdraw: bool,
     /// Active, on an order open for uploads.
     pub can_upload: bool,
+    /// Never published: it may be deleted ([`delete`]).
+    pub can_delete: bool,
 }
 
 impl VendorApp {
@@ -370,6 +372,10 @@ pub async fn of_vendor(services: &Services, actor: &Actor) -> ServiceResult<Vec<
         let versions = store::apps::versions_of(conn, app.id).await?;
         let active = app.status == "active";
         out.push(VendorApp {
+            can_delete: app.status != "suspended"
+                && versions.iter().all(|v| {
+                    v.published_at.is_none() && v.status != VersionStatus::Published.as_str()
+                }),
             can_withdraw: app.status != "withdrawn",
             can_upload: active && order_status == OrderStatus::Open.as_str(),
             order_title,

@@ -24,8 +24,8 @@ pub use datasets::{MAX_DATASET_BYTES, parse_dataset, put_dataset};
 pub use drafts::{ContractInput, CreateOrder, UpdateOrder, check_contract, create, update};
 pub use kit::starter_kit_zip;
 pub use lifecycle::move_order;
-pub use rules::{MAX_RULES_CHARS, RulesInput, put_rules};
 pub use queries::{DatasetView, OrderList, OrderQuery, OrderSummary, OrderView, list, order_view};
+pub use rules::{MAX_RULES_CHARS, RulesInput, put_rules};
 
 /// Whether `actor` is a user of the department that posted `order`.
 pub fn owns(actor: &Actor, order: &orders::Model) -> bool {
