@@ -48,6 +48,7 @@ pub mod orders;
 pub mod orgs;
 pub mod pipeline;
 pub mod ratings;
+pub mod rules;
 pub mod settlements;
 mod status;
 #[cfg(feature = "testing")]

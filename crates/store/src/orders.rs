@@ -163,6 +163,8 @@ pub struct NewCase {
     pub expect: serde_json::Value,
     pub visibility: String,
     pub weight: i32,
+    /// The rule the case checks (a short label vendors see).
+    pub rule: Option<String>,
 }
 
 /// The order's cases in the order they were added.
@@ -203,6 +205,7 @@ pub async fn insert_cases<C: ConnectionTrait>(
             expect: Set(c.expect),
             visibility: Set(c.visibility),
             weight: Set(c.weight),
+            rule: Set(c.rule),
             added_at: Set(now),
             ..Default::default()
         })

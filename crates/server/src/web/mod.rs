@@ -9,6 +9,7 @@ pub mod extract;
 pub mod finance;
 pub mod forms;
 pub mod isv;
+pub mod markdown;
 pub mod market;
 pub mod orders;
 

@@ -16,7 +16,7 @@ use crate::services::Services;
 pub mod lifecycle;
 pub mod upload;
 
-pub use lifecycle::{publish, withdraw, withdrawal};
+pub use lifecycle::{delete, publish, withdraw, withdrawal};
 pub use upload::{
     OnRejection, PartKind, Upload, UploadForm, UploadParts, module_cap, upload, upload_form,
     uploaded,
@@ -95,7 +95,7 @@ pub struct VersionView {
     pub created_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
     pub run: Option<RunView>,
-    /// The latest finished run's report; hidden cases show only id and verdict to ISVs.
+    /// The latest finished run's report; hidden cases show only id, verdict and rule label to ISVs.
     #[schema(value_type = Option<Object>)]
     pub report: Option<Value>,
 }
@@ -341,6 +341,8 @@ pub struct VendorApp {
     pub can_withdraw: bool,
     /// Active, on an order open for uploads.
     pub can_upload: bool,
+    /// Never published: it may be deleted ([`delete`]).
+    pub can_delete: bool,
 }
 
 impl VendorApp {
@@ -375,6 +377,10 @@ pub async fn of_vendor(services: &Services, actor: &Actor) -> ServiceResult<Vec<
         let versions = store::apps::versions_of(conn, app.id).await?;
         let active = app.status == "active";
         out.push(VendorApp {
+            can_delete: app.status != "suspended"
+                && versions.iter().all(|v| {
+                    v.published_at.is_none() && v.status != VersionStatus::Published.as_str()
+                }),
             can_withdraw: app.status != "withdrawn",
             can_upload: active && order_open,
             order_title,

@@ -221,8 +221,10 @@ pub async fn upload_form(
 /// What becomes of a module the sandbox refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnRejection {
-    /// Stored as a `rejected` version with the reason (the API: the ISV
-    /// reads the reason on the version).
+    /// Stored as a `rejected` version with the reason when the upload adds
+    /// a version to an existing app (the API: the ISV reads the reason on the
+    /// version); refused like [`OnRejection::Refuse`] when it would create a
+    /// new app, so a bad first upload leaves no app behind.
     Keep,
     /// Refused as `invalid_module`, nothing stored (the browser: the ISV
     /// is told at once beside the file input).
@@ -243,8 +245,9 @@ pub async fn upload(
     let conn = services.db.conn();
     let order = crate::orders::open_order(conn, order_id, "err.apps.order_not_open").await?;
     // Cheap checks first, so a refused upload costs no compilation.
-    if let Some(app) = store::apps::find_by_name(conn, order_id, &up.name).await? {
-        check_can_add_version(conn, &app, org).await?;
+    let existing = store::apps::find_by_name(conn, order_id, &up.name).await?;
+    if let Some(app) = &existing {
+        check_can_add_version(conn, app, org).await?;
     }
     let contract = crate::appdata::contract_of(&order)?;
     let sandbox = services.sandbox.clone();
@@ -256,7 +259,7 @@ pub async fn upload(
     };
     let (status, reason) = match &validated {
         Ok(_) => (VersionStatus::Queued, None),
-        Err(rejection) if on_rejection == OnRejection::Refuse => {
+        Err(rejection) if on_rejection == OnRejection::Refuse || existing.is_none() => {
             return Err(ServiceError::unprocessable(
                 "invalid_module",
                 Msg::new("err.apps.invalid_module").arg("detail", rejection),

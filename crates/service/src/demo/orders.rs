@@ -119,6 +119,15 @@ async fn create_service_order(
         })
         .collect::<Result<_, _>>()?;
     crate::orders::put_suite(state, dept, order.id, SuiteInput { cases }).await?;
+    crate::orders::put_rules(
+        state,
+        dept,
+        order.id,
+        crate::orders::RulesInput {
+            markdown: service.rules_zh.clone(),
+        },
+    )
+    .await?;
     crate::orders::move_order(state, dept, order.id, OrderStatus::Open).await?;
     Ok(order.id)
 }

@@ -16,6 +16,7 @@ pub mod drafts;
 pub mod kit;
 pub mod lifecycle;
 pub mod queries;
+pub mod rules;
 pub mod skeleton;
 
 pub use cases::{CaseInput, SuiteInput, SuitePut, SuiteView, put_suite, suite_for};
@@ -24,6 +25,7 @@ pub use drafts::{ContractInput, CreateOrder, UpdateOrder, check_contract, create
 pub use kit::starter_kit_zip;
 pub use lifecycle::move_order;
 pub use queries::{DatasetView, OrderList, OrderQuery, OrderSummary, OrderView, list, order_view};
+pub use rules::{MAX_RULES_CHARS, RulesInput, put_rules};
 
 /// Whether `actor` is a user of the department that posted `order`.
 pub fn owns(actor: &Actor, order: &orders::Model) -> bool {

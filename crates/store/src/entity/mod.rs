@@ -16,6 +16,7 @@ pub mod invocations;
 pub mod jobs;
 pub mod module_blobs;
 pub mod notifications;
+pub mod order_rules;
 pub mod orders;
 pub mod organisations;
 pub mod payouts;

@@ -27,6 +27,7 @@ mod version;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/isv/apps", get(apps::apps_page))
+        .route("/isv/apps/{id}/delete", post(apps::delete_submit))
         .route(
             "/isv/apps/{id}/withdraw",
             get(apps::withdraw_page).post(apps::withdraw_submit),

@@ -22,6 +22,8 @@ pub struct CaseRow {
     pub verdict: String,
     pub accepted: bool,
     pub detail: String,
+    /// The rule the case checks (hidden cases too).
+    pub rule: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -50,6 +52,7 @@ fn case_rows(report: Option<&serde_json::Value>) -> Vec<CaseRow> {
                     verdict: c["verdict"].as_str().unwrap_or_default().to_owned(),
                     accepted: c["verdict"] == "accepted",
                     detail: c["detail"].as_str().unwrap_or_default().to_owned(),
+                    rule: c["rule"].as_str().unwrap_or_default().to_owned(),
                 })
                 .collect()
         })
