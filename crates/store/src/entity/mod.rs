@@ -5,6 +5,7 @@
 //! Conversion to domain types happens in the query modules and at the edges.
 
 pub mod answers;
+pub mod app_suspensions;
 pub mod apps;
 pub mod audit_events;
 pub mod case_results;
@@ -25,6 +26,7 @@ pub mod rating_history;
 pub mod rating_replies;
 pub mod rating_reports;
 pub mod ratings;
+pub mod settlement_audit_heads;
 pub mod settlement_runs;
 pub mod test_cases;
 pub mod test_runs;

@@ -295,8 +295,36 @@ pub(super) async fn transition(
         ),
     )
     .await?;
+    if to == SettlementStatus::Approved {
+        // The audit head at approval (the approval's own entry), published
+        // with the run: anyone holding it can check the log still extends it.
+        if let Some((seq, hash)) = audit::head(&txn).await? {
+            crate::entity::settlement_audit_heads::ActiveModel {
+                run_id: Set(run_id),
+                audit_seq: Set(seq),
+                audit_hash: Set(hash),
+                recorded_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
     txn.commit().await?;
     Ok(saved)
+}
+
+/// The audit head recorded when run `run_id` was approved: `(seq, hash)`.
+pub async fn audit_head_of<C: ConnectionTrait>(
+    conn: &C,
+    run_id: i64,
+) -> Result<Option<(i64, String)>, StoreError> {
+    use crate::entity::settlement_audit_heads as h;
+    Ok(h::Entity::find()
+        .filter(h::Column::RunId.eq(run_id))
+        .one(conn)
+        .await?
+        .map(|m| (m.audit_seq, m.audit_hash)))
 }
 
 /// Approves a draft: from here on the run is immutable.
