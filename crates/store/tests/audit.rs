@@ -205,7 +205,7 @@ async fn concurrent_appends_keep_one_valid_chain() {
 async fn audit_truncation_is_caught_against_a_published_head() {
     let test_db = TestDb::new().await;
     let conn = test_db.db().conn();
-    let ids = append_entries(&test_db, 5).await;
+    append_entries(&test_db, 5).await;
     let (seq, hash) = audit::head(conn).await.unwrap().unwrap();
     assert_eq!(seq, 5);
     assert!(audit::verify_extends(conn, seq, &hash).await.unwrap().ok);
