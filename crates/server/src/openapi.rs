@@ -382,6 +382,7 @@ mod tests {
             ("questions.rs", include_str!("api/questions.rs")),
             ("ratings.rs", include_str!("api/ratings.rs")),
             ("settlements.rs", include_str!("api/settlements.rs")),
+            ("supervise.rs", include_str!("api/supervise.rs")),
         ];
         let mut out = vec![];
         for (file, src) in SOURCES {
