@@ -29,7 +29,7 @@ pub struct AppNewArgs {
     /// The language of the project.
     #[arg(long, value_enum, default_value_t = Lang::C)]
     pub lang: Lang,
-    /// Fetch the starter kit from this govmarket server (e.g. https://market.example.gov.cn).
+    /// Fetch the starter kit from this govmarket server (e.g. `https://market.example.gov.cn`).
     #[arg(long)]
     pub server: Option<String>,
     /// Read a starter kit already downloaded: the zip or the directory it was unpacked into.
