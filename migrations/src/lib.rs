@@ -27,6 +27,7 @@ mod m20261124_000001_settlement_covering_indexes;
 mod m20261124_000002_settlement_corrections;
 mod m20261124_000010_notifications;
 mod m20261124_000011_invocation_queries;
+mod m20261203_000101_invocation_queries_refused;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_settlement_corrections::Migration),
             Box::new(m20261124_000010_notifications::Migration),
             Box::new(m20261124_000011_invocation_queries::Migration),
+            Box::new(m20261203_000101_invocation_queries_refused::Migration),
         ]
     }
 }
