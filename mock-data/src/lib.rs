@@ -84,6 +84,10 @@ pub struct TestCase {
     pub expect: Expect,
     pub visibility: Visibility,
     pub weight: u32,
+    /// The rule of the service's rules document this case checks, which
+    /// vendors see beside its verdict (hidden cases too): never its data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// A dataset: key -> record, ordered so that output is deterministic.
@@ -98,6 +102,9 @@ pub struct DemoService {
     pub title_en: String,
     pub description_zh: String,
     pub description_en: String,
+    /// The department's rules document (Markdown, Chinese): field meanings,
+    /// each rule, edge cases; the order's rules and the suite's `RULES.md`.
+    pub rules_zh: String,
     /// Category shown in the market, in Chinese (e.g. 社会保障).
     pub category: String,
     /// The publishing department's name.
@@ -236,11 +243,17 @@ fn create_dir(path: &Path) -> Result<(), WriteError> {
 
 /// Writes `service` as a suite directory that `govmarket app test --suite
 /// DIR` reads: `contract.json`, `cases.json` and `datasets/NAME.json`
-/// (a JSON object key -> record). Creates `dir` if needed.
+/// (a JSON object key -> record), with the rules document as `RULES.md`.
+/// Creates `dir` if needed.
 pub fn write_to_dir(service: &DemoService, dir: &Path) -> Result<(), WriteError> {
     create_dir(dir)?;
     write_json(&dir.join("contract.json"), &service.contract)?;
     write_json(&dir.join("cases.json"), &service.cases)?;
+    let rules = dir.join("RULES.md");
+    std::fs::write(&rules, &service.rules_zh).map_err(|source| WriteError::Io {
+        path: rules.clone(),
+        source,
+    })?;
     let datasets = dir.join("datasets");
     create_dir(&datasets)?;
     for (name, records) in &service.datasets {

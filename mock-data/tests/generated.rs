@@ -363,3 +363,30 @@ fn the_reference_answer_agrees_with_every_case_and_finds_the_demo_citizens_recor
     assert_eq!(hf["eligible"], true);
     assert_eq!(hf["max_amount_fen"], 450_000);
 }
+
+#[test]
+fn every_service_states_its_rules_and_every_case_names_the_rule_it_checks() {
+    for s in services() {
+        assert!(
+            s.rules_zh.starts_with("# ") && s.rules_zh.contains("## 规则"),
+            "{}: no rules document",
+            s.slug
+        );
+        let mut labels = std::collections::BTreeSet::new();
+        for c in &s.cases {
+            let rule = c.rule.as_deref().unwrap_or_default();
+            assert!(
+                !rule.is_empty() && rule.chars().count() <= 80,
+                "{} {}: rule label {rule:?}",
+                s.slug,
+                c.id
+            );
+            // A label names a rule, never the case's data.
+            if let Some(subject) = &c.subject {
+                assert!(!rule.contains(subject.as_str()), "{} {}", s.slug, c.id);
+            }
+            labels.insert(rule.to_owned());
+        }
+        assert!(labels.len() >= 3, "{}: labels {labels:?}", s.slug);
+    }
+}

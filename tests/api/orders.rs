@@ -389,7 +389,7 @@ async fn isvs_see_sample_cases_only_and_the_starter_kit_holds_no_hidden_case() {
     .expect("kit.json is JSON");
     assert_eq!(
         kit,
-        json!({"hidden_cases": 6, "threshold_percent": 100}),
+        json!({"order_id": id, "hidden_cases": 6, "threshold_percent": 100}),
         "{kit}"
     );
     // Self-contained: a vendor builds an app from the kit alone.

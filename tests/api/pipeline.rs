@@ -11,7 +11,7 @@ use service::pipeline::{WorkerConfig, run_one};
 
 use crate::orders::{guest, open_si_order, put_raw, si_cases};
 
-fn wasm(name: &str) -> Vec<u8> {
+pub fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(guest(&format!("wasm/{name}.wasm"))).expect("example app")
 }
 
@@ -54,7 +54,7 @@ fn fast() -> WorkerConfig {
 }
 
 /// Runs queued jobs in this task until none is left.
-async fn drain(app: &TestApp) {
+pub async fn drain(app: &TestApp) {
     while run_one(&app.state, "test-worker", &fast())
         .await
         .map_err(|e| e.into_anyhow())
@@ -257,9 +257,24 @@ async fn a_module_with_a_forbidden_import_is_rejected_at_upload_naming_it() {
         r#"(module (import "env" "system" (func)) (memory (export "memory") 1)
             (func (export "_start")))"#,
     );
+    // As a new app: refused outright (see vendor_apps.rs for "nothing stored").
+    let (status, body) = upload(&app, &isv, order, "越权", module.clone()).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_module");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("env.system")),
+        "{body}"
+    );
+    // As a version of an existing app: kept as `rejected`, with the reason.
+    let (status, first) = upload(&app, &isv, order, "越权", wasm("si_lookup")).await;
+    assert_eq!(status, 201, "{first}");
+    drain(&app).await;
     let (status, up) = upload(&app, &isv, order, "越权", module).await;
     assert_eq!(status, 201, "{up}");
     assert_eq!(up["version"]["status"], "rejected");
+    assert_eq!(up["version"]["number"], 2);
     let reason = up["version"]["status_reason"].as_str().expect("reason");
     assert!(reason.contains("env.system"), "{reason}");
     assert!(
@@ -268,7 +283,7 @@ async fn a_module_with_a_forbidden_import_is_rejected_at_upload_naming_it() {
     );
 }
 
-fn wat_module(text: &str) -> Vec<u8> {
+pub fn wat_module(text: &str) -> Vec<u8> {
     wat::parse_str(text).expect("valid WAT")
 }
 

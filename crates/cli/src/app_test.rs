@@ -23,7 +23,7 @@ pub struct AppTestArgs {
     /// Print the report as JSON (for machines) instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Show the report as the platform shows it to an ISV: hidden cases carry only id and verdict.
+    /// Show the report as the platform shows it to an ISV: hidden cases carry only id, verdict and rule label.
     #[arg(long)]
     pub isv_view: bool,
     /// The `context.now` every case sees (RFC 3339).

@@ -1,5 +1,6 @@
 //! `govmarket`: the one binary. See `govmarket --help`.
 
+mod app_new;
 mod app_test;
 mod search_cmd;
 mod settle_cmd;
@@ -84,6 +85,8 @@ enum Command {
 enum AppCommand {
     /// Black-box test a module against a suite directory, exactly as the platform does.
     Test(app_test::AppTestArgs),
+    /// Start a project for an order from its starter kit: it builds and runs `app test` as is.
+    New(app_new::AppNewArgs),
 }
 
 #[derive(Subcommand)]
@@ -128,12 +131,13 @@ enum DemoCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    // The ISV's local check needs no database and no async runtime.
-    if let Command::App {
-        command: AppCommand::Test(args),
-    } = cli.command
-    {
-        return match app_test::run(args) {
+    // The ISV's local tools need no database and no shared async runtime.
+    if let Command::App { command } = cli.command {
+        let result = match command {
+            AppCommand::Test(args) => app_test::run(args),
+            AppCommand::New(args) => app_new::run(args),
+        };
+        return match result {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e:#}");

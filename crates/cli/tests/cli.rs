@@ -326,15 +326,15 @@ impl Drop for Server {
 /// listens: slow in a debug build on a busy machine.
 const START_DEADLINE: std::time::Duration = std::time::Duration::from_secs(180);
 
-#[tokio::test]
-async fn serve_demo_listens_signs_the_demo_citizen_in_and_shows_the_chinese_home_page() {
+/// Starts `govmarket serve --demo` on a free port in `dir`; its base URL and
+/// what it printed before listening, once `/healthz` answers.
+async fn serve_demo(dir: &std::path::Path) -> (Server, String, String) {
     use std::io::BufRead;
     use std::time::Instant;
 
-    let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_govmarket"))
         .arg("--data-dir")
-        .arg(dir.path())
+        .arg(dir)
         .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
         .env_remove("DATABASE_URL")
         .env_remove("GOVMARKET_DATABASE_URL")
@@ -367,18 +367,8 @@ async fn serve_demo_listens_signs_the_demo_citizen_in_and_shows_the_chinese_home
     let base = rx
         .recv_timeout(START_DEADLINE)
         .expect("govmarket printed its listening address in time");
-    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    // Before listening it told a person, in sentences, how to sign in.
     let said: Vec<String> = said_rx.try_iter().collect();
-    let said = said.join("\n");
-    assert!(said.contains("The demo is ready"), "{said}");
-    assert!(said.contains("citizen@demo.local"), "{said}");
-    assert!(!said.contains("SeedReport"), "{said}");
-
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .unwrap();
+    let client = reqwest::Client::new();
     loop {
         match client.get(format!("{base}/healthz")).send().await {
             Ok(r) if r.status() == 200 => break,
@@ -389,7 +379,23 @@ async fn serve_demo_listens_signs_the_demo_citizen_in_and_shows_the_chinese_home
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    (server, base, said.join("\n"))
+}
 
+#[tokio::test]
+async fn serve_demo_listens_signs_the_demo_citizen_in_and_shows_the_chinese_home_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base, said) = serve_demo(dir.path()).await;
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    // Before listening it told a person, in sentences, how to sign in.
+    assert!(said.contains("The demo is ready"), "{said}");
+    assert!(said.contains("citizen@demo.local"), "{said}");
+    assert!(!said.contains("SeedReport"), "{said}");
+
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
     let login = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": "citizen@demo.local", "password": "demo-password"}))
@@ -482,4 +488,222 @@ fn logs_written_to_a_file_or_pipe_are_json_lines_without_colour_codes() {
             "{v}"
         );
     }
+}
+
+/// clang with a wasm32-wasi sysroot, or why not.
+fn wasm_toolchain(dir: &std::path::Path) -> Result<(), String> {
+    let probe = dir.join("probe.c");
+    std::fs::write(&probe, "int main(void) { return 0; }\n").unwrap();
+    let out = Command::new("clang")
+        .args(["--target=wasm32-wasi", "-o"])
+        .arg(dir.join("probe.wasm"))
+        .arg(&probe)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn app(args: &[&str], cwd: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_govmarket"))
+        .current_dir(cwd)
+        .args(args)
+        .env("GOVMARKET_LOG", "warn")
+        .env_remove("GOVMARKET_TOKEN")
+        .output()
+        .expect("run govmarket")
+}
+
+/// From each demo order's page to a local test run, as a new vendor goes:
+/// `app new --server` writes the project, its own `build.sh` builds it with
+/// clang, and `app test` runs every sample case on the module, each answer
+/// inside the output schema, and says what the platform also runs. The
+/// skeleton's answers are the schema's defaults, so the sample cases are
+/// judged on their answers (accepted or wrong answer), never refused.
+#[tokio::test]
+async fn app_new_writes_a_project_per_demo_order_that_builds_and_runs_its_sample_cases() {
+    let work = tempfile::tempdir().unwrap();
+    let clang = wasm_toolchain(work.path());
+    let data = tempfile::tempdir().unwrap();
+    let (server, base, _) = serve_demo(data.path()).await;
+    let client = reqwest::Client::new();
+    let orders: serde_json::Value = client
+        .get(format!("{base}/api/v1/orders"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<i64> = orders["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|o| o["id"].as_i64())
+        .collect();
+    assert!(ids.len() >= 4, "the demo orders: {orders}");
+
+    for id in &ids {
+        let project = work.path().join(format!("order-{id}"));
+        let out = app(
+            &[
+                "app",
+                "new",
+                "--order",
+                &id.to_string(),
+                "--server",
+                &base,
+                "--dir",
+                project.to_str().unwrap(),
+            ],
+            work.path(),
+        );
+        assert!(out.status.success(), "order {id}: {}", text(&out));
+        assert!(
+            text(&out).contains("app test app.wasm --suite ."),
+            "{}",
+            text(&out)
+        );
+        for file in [
+            "app.c",
+            "govmarket.h",
+            "ABI.md",
+            "build.sh",
+            "Makefile",
+            "README.md",
+            "contract.json",
+            "cases.json",
+            "kit.json",
+        ] {
+            assert!(project.join(file).is_file(), "order {id}: no {file}");
+        }
+        let kit: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(project.join("kit.json")).unwrap()).unwrap();
+        assert_eq!(kit["order_id"], *id, "{kit}");
+        let hidden = kit["hidden_cases"].as_u64().expect("hidden_cases");
+
+        if let Err(why) = &clang {
+            // scripts/test.sh installs the toolchain, so CI always builds.
+            eprintln!("SKIPPED building order {id}: no clang for wasm32-wasi ({why})");
+            continue;
+        }
+        let out = Command::new("sh")
+            .arg("build.sh")
+            .current_dir(&project)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "order {id}: build.sh: {}", text(&out));
+        let out = app(
+            &["app", "test", "app.wasm", "--suite", ".", "--json"],
+            &project,
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("order {id}: {e}: {}", text(&out)));
+        assert!(report["rejection"].is_null(), "order {id}: {report}");
+        let cases = report["cases"].as_array().expect("cases");
+        assert!(!cases.is_empty(), "order {id}: no sample case");
+        for case in cases {
+            assert_eq!(case["visibility"], "sample", "{case}");
+            assert!(
+                case["verdict"] == "accepted" || case["verdict"] == "wrong_answer",
+                "order {id}: case {} is judged {} (the module or its output's shape is wrong): {case}",
+                case["id"],
+                case["verdict"]
+            );
+        }
+        // Exit 0 (pass) or 1 (answers to write), never 2 (module refused).
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
+        let note = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            hidden > 0 && note.contains(&format!("the platform also runs {hidden} hidden case")),
+            "order {id}: {note}"
+        );
+    }
+
+    // A kit downloaded earlier, as a zip or unpacked, works the same; a kit
+    // of another order or a directory in use is refused, writing nothing.
+    let id = ids[0];
+    let zip = client
+        .get(format!("{base}/api/v1/orders/{id}/starter-kit.zip"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    drop(server);
+    let zip_path = work.path().join("kit.zip");
+    std::fs::write(&zip_path, &zip).unwrap();
+    let from_zip = work.path().join("from-zip");
+    let out = app(
+        &[
+            "app",
+            "new",
+            "--order",
+            &id.to_string(),
+            "--kit",
+            "kit.zip",
+            "--dir",
+            "from-zip",
+        ],
+        work.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(from_zip.join("app.c").is_file());
+    let out = app(
+        &[
+            "app",
+            "new",
+            "--order",
+            &id.to_string(),
+            "--kit",
+            "from-zip",
+            "--dir",
+            "from-dir",
+        ],
+        work.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read(work.path().join("from-dir/app.c")).unwrap(),
+        std::fs::read(from_zip.join("app.c")).unwrap()
+    );
+    let other = (id + 1000).to_string();
+    let out = app(
+        &[
+            "app", "new", "--order", &other, "--kit", "kit.zip", "--dir", "wrong",
+        ],
+        work.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains(&format!("of order {id}, not of order {other}")),
+        "{}",
+        text(&out)
+    );
+    assert!(!work.path().join("wrong").exists());
+    let out = app(
+        &[
+            "app",
+            "new",
+            "--order",
+            &id.to_string(),
+            "--kit",
+            "kit.zip",
+            "--dir",
+            "from-zip",
+        ],
+        work.path(),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not empty"), "{}", text(&out));
+    let out = app(&["app", "new", "--order", &id.to_string()], work.path());
+    assert!(
+        !out.status.success(),
+        "a source is required: {}",
+        text(&out)
+    );
 }

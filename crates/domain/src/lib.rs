@@ -37,7 +37,8 @@ pub use sha256::{Sha256Hex, Sha256HexError};
 pub use stars::{Stars, StarsError};
 
 pub use lifecycle::{
-    ComplaintStatus, OrderStatus, PayoutStatus, SettlementStatus, TransitionError, VersionStatus,
+    AppStatus, ComplaintStatus, OrderStatus, PayoutStatus, SettlementStatus, TransitionError,
+    VersionStatus,
 };
 pub use role::Role;
 pub use verdict::Verdict;

@@ -135,6 +135,24 @@ lifecycle! {
 }
 
 lifecycle! {
+    /// An app: `active -> withdrawn` (its ISV), `active -> suspended ->
+    /// active` (a supervisor suspends and reinstates it). A suspension is
+    /// the app's own status, apart from a version delisted by a regression
+    /// run; a suspended app may still be withdrawn by its vendor.
+    AppStatus, "app" {
+        Active = "active",
+        Withdrawn = "withdrawn",
+        Suspended = "suspended",
+    }
+    moves {
+        Active -> Withdrawn,
+        Active -> Suspended,
+        Suspended -> Active,
+        Suspended -> Withdrawn,
+    }
+}
+
+lifecycle! {
     /// A settlement run: `draft -> approved -> paying -> paid`.
     /// `approved` is immutable; corrections are adjustment lines later.
     SettlementStatus, "settlement" {
@@ -219,6 +237,14 @@ mod tests {
         assert!(!VersionStatus::Failed.can_move_to(VersionStatus::Published));
         assert!(!VersionStatus::Queued.can_move_to(VersionStatus::Published));
         assert!(VersionStatus::Passed.can_move_to(VersionStatus::Published));
+    }
+
+    #[test]
+    fn a_suspended_app_is_reinstated_but_not_suspended_twice() {
+        assert!(AppStatus::Active.can_move_to(AppStatus::Suspended));
+        assert!(!AppStatus::Suspended.can_move_to(AppStatus::Suspended));
+        assert!(AppStatus::Suspended.can_move_to(AppStatus::Active));
+        assert!(!AppStatus::Withdrawn.can_move_to(AppStatus::Active));
     }
 
     #[test]

@@ -147,6 +147,7 @@ const ZH_CN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/zh-CN/errors-orders.toml"),
     include_str!("../../../web/i18n/zh-CN/errors-apps.toml"),
     include_str!("../../../web/i18n/zh-CN/errors-settle.toml"),
+    include_str!("../../../web/i18n/zh-CN/errors-supervise.toml"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/core.toml"),
@@ -162,6 +163,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../../../web/i18n/en/errors-orders.toml"),
     include_str!("../../../web/i18n/en/errors-apps.toml"),
     include_str!("../../../web/i18n/en/errors-settle.toml"),
+    include_str!("../../../web/i18n/en/errors-supervise.toml"),
 ];
 
 impl Catalog {

@@ -41,6 +41,7 @@ fn modules() -> Vec<utoipa::openapi::OpenApi> {
         api::questions::QuestionsApi::openapi(),
         api::apps::AppsApi::openapi(),
         api::notifications::NotificationsApi::openapi(),
+        api::supervise::SuperviseApi::openapi(),
     ]
 }
 

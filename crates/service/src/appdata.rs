@@ -142,6 +142,7 @@ pub fn case_of(m: &test_cases::Model) -> Result<TestCase, ServiceError> {
             Visibility::Hidden
         },
         weight: u32::try_from(m.weight).unwrap_or(1),
+        rule: m.rule.clone(),
     })
 }
 

@@ -61,7 +61,7 @@ pub struct ComplaintView {
 impl ComplaintView {
     pub fn of(c: complaints::Model, now: DateTime<Utc>) -> ComplaintView {
         ComplaintView {
-            overdue: c.status == ComplaintStatus::Open.as_str() && c.deadline < now,
+            overdue: c.is(ComplaintStatus::Open) && c.deadline < now,
             id: c.id,
             app_id: c.app_id,
             order_id: c.order_id,
@@ -173,9 +173,8 @@ pub async fn subject(
             }));
     }
     if let Some(id) = order_id {
-        return Ok(store::complaints::order(conn, id)
+        return Ok(store::orders::published(conn, id)
             .await?
-            .filter(|o| o.status != OrderStatus::Draft.as_str())
             .map(|o| Subject::Order {
                 id: o.id,
                 title: o.title,

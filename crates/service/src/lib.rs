@@ -21,6 +21,7 @@ pub mod search_index;
 pub mod services;
 pub mod sessions;
 pub mod settlement;
+pub mod supervise;
 pub mod usage;
 pub mod validate;
 

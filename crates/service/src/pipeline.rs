@@ -399,11 +399,10 @@ async fn handle(
     store::apps::set_version_score(&txn, version.id, score_bp).await?;
     let summary;
     if regression {
-        let current = store::apps::version(&txn, version.id)
+        let published = store::apps::version(&txn, version.id)
             .await?
-            .map(|v| v.status)
-            .unwrap_or_default();
-        if !report.passed && current == VersionStatus::Published.as_str() {
+            .is_some_and(|v| v.is(VersionStatus::Published));
+        if !report.passed && published {
             // Delisted: it no longer meets the order's suite.
             store::apps::set_version_status(
                 &txn,

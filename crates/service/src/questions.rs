@@ -2,7 +2,7 @@
 //! answers, and every question and answer is public to all ISVs.
 
 use chrono::{DateTime, Utc};
-use domain::{OrderStatus, Role};
+use domain::Role;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -87,16 +87,7 @@ pub async fn ask(
     let user = actor.require(&[Role::Isv])?;
     let body = check_body(body)?;
     let txn = services.db.begin_write().await?;
-    let order = store::orders::get(&txn, order_id)
-        .await?
-        .filter(|o| o.status != OrderStatus::Draft.as_str())
-        .ok_or(ServiceError::NotFound(Thing::Order))?;
-    if order.status != OrderStatus::Open.as_str() {
-        return Err(ServiceError::conflict(
-            "order_not_open",
-            Msg::new("err.question.order_not_open"),
-        ));
-    }
+    let order = crate::orders::open_order(&txn, order_id, "err.question.order_not_open").await?;
     let q = store::orders::ask(&txn, order_id, user.id, body).await?;
     store::audit::append(
         &txn,

@@ -11,6 +11,7 @@ use domain::Role;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::actor::Actor;
 use crate::error::{Msg, ServiceError};
 
 /// HS256 keys, built once at start-up.
@@ -166,25 +167,57 @@ pub struct Session {
 }
 
 /// Signs in with email and password; a wrong pair is `Unauthenticated`,
-/// the same for an unknown email.
+/// the same for an unknown email. Both outcomes are audited
+/// (`session.sign_in`, `session.sign_in_failed` naming the email tried);
+/// `actor` is the anonymous visitor with the request's id.
 pub async fn login(
     db: &store::Db,
     keys: &Keys,
+    actor: &Actor,
     email: &str,
     password: &str,
 ) -> Result<Session, ServiceError> {
-    let user =
-        check_credentials(db, email, password)
-            .await?
-            .ok_or(ServiceError::Unauthenticated(Msg::new(
-                "err.wrong_credentials",
-            )))?;
+    let Some(user) = check_credentials(db, email, password).await? else {
+        let tried: String = email.trim().to_lowercase().chars().take(120).collect();
+        store::audit::append(
+            db.conn(),
+            actor.audit(
+                "session.sign_in_failed",
+                "user",
+                None,
+                format!("登录失败：{tried}"),
+            ),
+        )
+        .await?;
+        return Err(ServiceError::Unauthenticated(Msg::new(
+            "err.wrong_credentials",
+        )));
+    };
     let (token, expires_at) = keys.issue(user.id, user.role)?;
+    let me = Actor::user(user.clone(), actor.request_id().map(str::to_owned));
+    store::audit::append(
+        db.conn(),
+        me.audit("session.sign_in", "user", user.id, "登录".to_owned()),
+    )
+    .await?;
     Ok(Session {
         user,
         token,
         expires_at,
     })
+}
+
+/// Records a sign-out (the session token itself is stateless; the browser
+/// drops its cookie). Nothing to record for a visitor who is not signed in.
+pub async fn sign_out(db: &store::Db, actor: &Actor) -> Result<(), ServiceError> {
+    if let Some(id) = actor.id() {
+        store::audit::append(
+            db.conn(),
+            actor.audit("session.sign_out", "user", id, "退出登录".to_owned()),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -262,3 +262,82 @@ pub async fn blob<C: ConnectionTrait>(
         .one(conn)
         .await?)
 }
+
+/// Whether anything outside the app's own versions and test runs refers to
+/// it: invocations, ratings, complaints or settlement lines. Such an app
+/// has been on the market and is kept for the record.
+pub async fn has_history<C: ConnectionTrait>(conn: &C, app_id: i64) -> Result<bool, StoreError> {
+    use crate::entity::{complaints, invocations, ratings};
+    use crate::settlements::line as settlement_lines;
+    use sea_orm::PaginatorTrait;
+    Ok(invocations::Entity::find()
+        .filter(invocations::Column::AppId.eq(app_id))
+        .count(conn)
+        .await?
+        > 0
+        || ratings::Entity::find()
+            .filter(ratings::Column::AppId.eq(app_id))
+            .count(conn)
+            .await?
+            > 0
+        || complaints::Entity::find()
+            .filter(complaints::Column::AppId.eq(app_id))
+            .count(conn)
+            .await?
+            > 0
+        || settlement_lines::Entity::find()
+            .filter(settlement_lines::Column::AppId.eq(app_id))
+            .count(conn)
+            .await?
+            > 0)
+}
+
+/// Deletes an app with its versions, their test runs and case results, and
+/// the modules no other version uses. The caller checks that the app was
+/// never published and has no run in flight.
+pub async fn delete_unpublished<C: ConnectionTrait>(
+    conn: &C,
+    app_id: i64,
+) -> Result<(), StoreError> {
+    use crate::entity::{case_results, test_runs};
+    let versions = versions_of(conn, app_id).await?;
+    let version_ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+    if !version_ids.is_empty() {
+        let run_ids: Vec<i64> = test_runs::Entity::find()
+            .select_only()
+            .column(test_runs::Column::Id)
+            .filter(test_runs::Column::VersionId.is_in(version_ids.clone()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        if !run_ids.is_empty() {
+            case_results::Entity::delete_many()
+                .filter(case_results::Column::TestRunId.is_in(run_ids))
+                .exec(conn)
+                .await?;
+        }
+        test_runs::Entity::delete_many()
+            .filter(test_runs::Column::VersionId.is_in(version_ids.clone()))
+            .exec(conn)
+            .await?;
+        versions::Entity::delete_many()
+            .filter(versions::Column::AppId.eq(app_id))
+            .exec(conn)
+            .await?;
+    }
+    apps::Entity::delete_by_id(app_id).exec(conn).await?;
+    let mut shas: Vec<String> = versions.into_iter().map(|v| v.sha256).collect();
+    shas.sort();
+    shas.dedup();
+    for sha in shas {
+        let still_used = versions::Entity::find()
+            .filter(versions::Column::Sha256.eq(sha.clone()))
+            .one(conn)
+            .await?
+            .is_some();
+        if !still_used {
+            module_blobs::Entity::delete_by_id(sha).exec(conn).await?;
+        }
+    }
+    Ok(())
+}

@@ -347,6 +347,55 @@ pub async fn head<C: ConnectionTrait>(conn: &C) -> Result<Option<(i64, String)>,
         .map(|m| (m.seq, m.hash)))
 }
 
+/// Checks that the log still extends a head published earlier
+/// (`seq`, `hash`): the chain verifies, and its entry `seq` still carries
+/// `hash`. Removing the newest entries (a truncation the chain alone cannot
+/// show) fails here: `first_bad` is then the seq of the first removed entry
+/// (its row, and so its id, is gone; ids and seqs are both 1, 2, 3 … as
+/// appended); a rewritten head names the id of the entry now at its seq.
+pub async fn verify_extends<C: ConnectionTrait>(
+    conn: &C,
+    seq: i64,
+    hash: &str,
+) -> Result<VerifyResult, StoreError> {
+    let chain = verify(conn).await?;
+    if !chain.ok {
+        return Ok(chain);
+    }
+    let entry = audit_events::Entity::find()
+        .filter(audit_events::Column::Seq.eq(seq))
+        .one(conn)
+        .await?;
+    let bad = |first_bad: Option<i64>, reason: String| VerifyResult {
+        ok: false,
+        entries: chain.entries,
+        first_bad,
+        reason: Some(reason),
+    };
+    Ok(match entry {
+        // The chain verified from seq 1, so it ends at seq `entries`; the
+        // rows from the next seq on are gone, and that seq is named.
+        None => {
+            let first_gone = i64::try_from(chain.entries).unwrap_or(i64::MAX) + 1;
+            bad(
+                Some(first_gone),
+                format!(
+                    "the published head (seq {seq}) is missing: the log ends at seq {}, entries from seq {first_gone} on were removed",
+                    chain.entries
+                ),
+            )
+        }
+        Some(e) if e.hash != hash => bad(
+            Some(e.id),
+            format!(
+                "entry {} (seq {seq}) does not carry the published head's hash: the log was rewritten",
+                e.id
+            ),
+        ),
+        Some(_) => chain,
+    })
+}
+
 /// One page of the log, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditPage {

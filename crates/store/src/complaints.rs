@@ -226,15 +226,7 @@ pub async fn app_names<C: ConnectionTrait>(
     conn: &C,
     ids: Vec<i64>,
 ) -> Result<HashMap<i64, String>, StoreError> {
-    Ok(apps::Entity::find()
-        .select_only()
-        .columns([apps::Column::Id, apps::Column::Name])
-        .filter(apps::Column::Id.is_in(ids))
-        .into_tuple::<(i64, String)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect())
+    labels_by_id::<_, apps::Entity>(conn, apps::Column::Id, apps::Column::Name, ids).await
 }
 
 /// The titles of these orders, by id (the titles only: an order row also
@@ -243,10 +235,21 @@ pub async fn order_titles<C: ConnectionTrait>(
     conn: &C,
     ids: Vec<i64>,
 ) -> Result<HashMap<i64, String>, StoreError> {
-    Ok(orders::Entity::find()
+    labels_by_id::<_, orders::Entity>(conn, orders::Column::Id, orders::Column::Title, ids).await
+}
+
+/// One text column of these rows, by id: a list page's labels without
+/// loading whole rows.
+async fn labels_by_id<C: ConnectionTrait, E: EntityTrait>(
+    conn: &C,
+    id: E::Column,
+    label: E::Column,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, String>, StoreError> {
+    Ok(E::find()
         .select_only()
-        .columns([orders::Column::Id, orders::Column::Title])
-        .filter(orders::Column::Id.is_in(ids))
+        .columns([id, label])
+        .filter(id.is_in(ids))
         .into_tuple::<(i64, String)>()
         .all(conn)
         .await?

@@ -43,12 +43,16 @@ pub mod entity;
 mod error;
 pub mod jobs;
 pub mod market;
+pub mod moderation;
 pub mod notifications;
 pub mod orders;
 pub mod orgs;
 pub mod pipeline;
 pub mod ratings;
+pub mod rules;
 pub mod settlements;
+mod status;
+pub mod suspensions;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod usage;

@@ -63,6 +63,17 @@ pub async fn get<C: ConnectionTrait>(
     Ok(orders::Entity::find_by_id(id).one(conn).await?)
 }
 
+/// An order anyone may see: any status but a draft (a draft is its
+/// department's alone).
+pub async fn published<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+) -> Result<Option<orders::Model>, StoreError> {
+    Ok(get(conn, id)
+        .await?
+        .filter(|o| !o.is(domain::OrderStatus::Draft)))
+}
+
 /// Reads an order for update: on PostgreSQL the row stays locked until the
 /// caller's transaction ends, so two status changes cannot interleave.
 pub async fn get_for_update<C: ConnectionTrait>(
@@ -152,6 +163,8 @@ pub struct NewCase {
     pub expect: serde_json::Value,
     pub visibility: String,
     pub weight: i32,
+    /// The rule the case checks (a short label vendors see).
+    pub rule: Option<String>,
 }
 
 /// The order's cases in the order they were added.
@@ -192,6 +205,7 @@ pub async fn insert_cases<C: ConnectionTrait>(
             expect: Set(c.expect),
             visibility: Set(c.visibility),
             weight: Set(c.weight),
+            rule: Set(c.rule),
             added_at: Set(now),
             ..Default::default()
         })

@@ -200,3 +200,37 @@ async fn concurrent_appends_keep_one_valid_chain() {
     assert!(result.ok, "{result:?}");
     assert_eq!(result.entries, 20);
 }
+
+#[tokio::test]
+async fn audit_truncation_is_caught_against_a_published_head() {
+    let test_db = TestDb::new().await;
+    let conn = test_db.db().conn();
+    append_entries(&test_db, 5).await;
+    let (seq, hash) = audit::head(conn).await.unwrap().unwrap();
+    assert_eq!(seq, 5);
+    assert!(audit::verify_extends(conn, seq, &hash).await.unwrap().ok);
+    // The log grows on: it still extends the published head.
+    append_entries(&test_db, 1).await;
+    assert!(audit::verify_extends(conn, seq, &hash).await.unwrap().ok);
+
+    // Removing the newest entries leaves a chain that verifies on its own…
+    conn.execute_unprepared("DELETE FROM audit_events WHERE seq >= 4")
+        .await
+        .unwrap();
+    assert!(audit::verify(conn).await.unwrap().ok);
+    // …but not against the head published earlier, which names the first
+    // entry that is gone.
+    let result = audit::verify_extends(conn, seq, &hash).await.unwrap();
+    assert!(!result.ok);
+    assert_eq!(result.first_bad, Some(4), "the first removed entry's seq");
+    assert!(result.reason.unwrap().contains("removed"));
+
+    // Rewriting the tail after a truncation: the head's seq is back, with
+    // another hash.
+    append_entries(&test_db, 3).await;
+    let result = audit::verify_extends(conn, seq, &hash).await.unwrap();
+    assert!(audit::verify(conn).await.unwrap().ok);
+    assert!(!result.ok);
+    assert!(result.first_bad.is_some());
+    assert!(result.reason.unwrap().contains("rewritten"));
+}

@@ -149,6 +149,7 @@ async fn every_entity_round_trips_through_its_table() {
             visibility: "hidden".into(),
             weight: 3,
             added_at: t,
+            rule: s("拒绝他人申请"),
         }
     );
     let question = round_trip!(

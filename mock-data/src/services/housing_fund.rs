@@ -208,7 +208,7 @@ pub fn dataset(population: &[Citizen]) -> Dataset {
 
 fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
     let mut rng = Rng::new(crate::DEMO_SEED ^ 0x4847);
-    let mut list = CaseList::new("hf", 6);
+    let mut list = CaseList::new("hf", 6, rule_of);
     let get = |c: &Citizen| data.get(c.id_number.as_str());
     let field = |c: &Citizen, f: &str| {
         get(c)
@@ -381,6 +381,54 @@ fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
     list.into_cases()
 }
 
+/// The department's rules document, as the order states it to vendors.
+pub const RULES_ZH: &str = r#"# 公积金提取资格核验规则
+
+缴存人申请提取住房公积金前，核验是否符合条件、最多可提取多少。
+
+## 输入与记录字段
+
+- `purpose`：`rent`（租房）、`purchase`（购房）或 `retirement`（退休）。
+- `amount_fen`：申请提取的金额，单位为分。
+- 以 `context.subject`（申请人身份证号）查询数据集 `housing_fund`；记录的 `account_status` 为 `normal`、`sealed`（封存）或 `frozen`（冻结），`balance_fen` 为余额（分），`continuous_months` 为连续缴存月数，`has_loan` 为有无公积金贷款，`retired` 为是否退休。
+
+## 规则（不符合的原因按此顺序列在 `reasons` 中）
+
+1. **无账户**：`found` 为 false，`eligible` 为 false，`max_amount_fen` 为 0，`reasons` 只有 `not_found`。
+2. **冻结账户**一律不能提取：`account_frozen`。
+3. **租房**：账户封存报 `account_not_normal`；连续缴存不足 3 个月报 `insufficient_contribution`；有公积金贷款报 `has_loan`。上限为余额与 4500 元（450000 分）中的较小者。
+4. **购房**：连续缴存不足 6 个月报 `insufficient_contribution`（封存账户可以购房提取）。上限为余额。
+5. **退休**：未退休报 `not_retired`。上限为余额（封存账户可以提取）。
+6. 有任何上述原因时 `max_amount_fen` 为 0；否则为上限。
+7. 只有在其他条件都满足时，申请金额超过上限才报 `amount_exceeds_limit`（此时 `eligible` 为 false，`max_amount_fen` 仍为上限）。
+
+## 边界情况
+
+- 金额等于上限时符合条件。
+- 原因不重复，按上面的顺序排列。
+"#;
+
+/// The rule a case checks, from its expected output (the case's label).
+fn rule_of(input: &Value, expected: &Value) -> String {
+    let reasons: Vec<&str> = expected["reasons"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let purpose = match input["purpose"].as_str() {
+        Some("rent") => "租房提取",
+        Some("purchase") => "购房提取",
+        _ => "退休提取",
+    };
+    match reasons.as_slice() {
+        ["not_found"] => "无账户：只报 not_found".into(),
+        [] => format!("{purpose}：符合条件，给出可提取上限"),
+        ["amount_exceeds_limit"] => format!("{purpose}：金额超过上限"),
+        r if r.contains(&"account_frozen") => "冻结账户一律不能提取".into(),
+        [_] => format!("{purpose}：不符合的条件"),
+        _ => format!("{purpose}：按顺序列出全部不符合的条件"),
+    }
+}
+
 pub fn service(population: &[Citizen]) -> DemoService {
     let mut data = dataset(population);
     data.insert(
@@ -394,6 +442,7 @@ pub fn service(population: &[Citizen]) -> DemoService {
         title_en: "Housing fund withdrawal eligibility".into(),
         description_zh: "居民按提取原因（租房、购房、退休）核验本人住房公积金是否可以提取，以及可提取的最高金额和不符合条件的原因。".into(),
         description_en: "Citizens check whether they may withdraw from their housing provident fund for rent, a purchase or retirement, the most they may withdraw, and why not if they may not.".into(),
+        rules_zh: RULES_ZH.into(),
         category: "住房保障".into(),
         department: "杭州住房公积金管理中心".into(),
         budget: Fen::from_fen(20_000_000),

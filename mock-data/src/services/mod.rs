@@ -57,14 +57,22 @@ pub struct CaseList {
     prefix: &'static str,
     samples: usize,
     cases: Vec<TestCase>,
+    rule_of: fn(&Value, &Value) -> String,
 }
 
 impl CaseList {
-    pub fn new(prefix: &'static str, samples: usize) -> CaseList {
+    /// `rule_of(input, expected)` names the rule a case checks, from the
+    /// branch of the reference rule its expected output took.
+    pub fn new(
+        prefix: &'static str,
+        samples: usize,
+        rule_of: fn(&Value, &Value) -> String,
+    ) -> CaseList {
         CaseList {
             prefix,
             samples,
             cases: Vec::new(),
+            rule_of,
         }
     }
 
@@ -76,6 +84,7 @@ impl CaseList {
         expected: Value,
     ) {
         let n = self.cases.len();
+        let rule = Some((self.rule_of)(&input, &expected));
         self.cases.push(TestCase {
             id: format!("{}-{:02}", self.prefix, n + 1),
             description,
@@ -88,6 +97,7 @@ impl CaseList {
                 Visibility::Hidden
             },
             weight: 1,
+            rule,
         });
     }
 

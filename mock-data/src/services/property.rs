@@ -201,7 +201,7 @@ pub fn dataset(population: &[Citizen]) -> Dataset {
 
 fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
     let mut rng = Rng::new(crate::DEMO_SEED ^ 0x5053);
-    let mut list = CaseList::new("pr", 6);
+    let mut list = CaseList::new("pr", 6, rule_of);
     let add =
         |list: &mut CaseList, description: String, subject: &str, no: &str, transaction: &str| {
             let input = json!({"certificate_no": no, "transaction": transaction});
@@ -355,6 +355,63 @@ fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
     list.into_cases()
 }
 
+/// The department's rules document, as the order states it to vendors.
+pub const RULES_ZH: &str = r#"# 不动产登记预审规则
+
+权利人在预约不动产**转移**（买卖）或**抵押**登记前，凭不动产权证书号预先核查障碍。
+
+## 输入与记录字段
+
+- `certificate_no`：不动产权证书号，按原样查询数据集 `property_certificates`（不做格式校正）。
+- `transaction`：`transfer`（转移）或 `mortgage`（抵押）。
+- `context.subject`：申请人的身份证号，与记录的 `owner_id_number` 或 `co_owners[].id_number` 比较。
+- 记录的 `sealed` 为已被法院查封，`mortgaged` 为有未解除的抵押。
+
+## 规则（按顺序检查，问题按此顺序列在 `issues` 中）
+
+1. **证书不存在**：`found` 为 false，`passed` 为 false，`issues` 只有 `certificate_not_found`，坐落、面积、用途为 null。
+2. **申请人不是权利人**（既非所有权人也非共有人）：报 `applicant_not_owner`，并**继续**检查下面的查封与抵押，一并列出；坐落、面积、用途一律为 null，不向他人透露房产信息。
+3. **已查封**：报 `property_sealed`，转移与抵押都不能办理。
+4. **有抵押**：转移报 `mortgage_not_released`（须先解除抵押）；抵押报 `already_mortgaged`（不在线预审第二次抵押）。
+5. 没有任何问题时 `passed` 为 true。
+
+## 边界情况
+
+- 共有人与所有权人同等对待，可申请转移与抵押，也能看到房产信息。
+- 权利人看到的坐落、面积（原样的十进制字符串，如 `89.50`）和用途，无论是否通过。
+- 用途（住宅、商业服务等）不影响预审结果。
+"#;
+
+/// The rule a case checks, from its expected output (the case's label).
+fn rule_of(_input: &Value, expected: &Value) -> String {
+    let issues: Vec<&str> = expected["issues"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let has = |i: &str| issues.contains(&i);
+    let obstacles =
+        has("property_sealed") || has("mortgage_not_released") || has("already_mortgaged");
+    if expected["found"] == false {
+        "证书不存在：只报 certificate_not_found".into()
+    } else if has("applicant_not_owner") {
+        if obstacles {
+            "拒绝他人申请：列出查封与抵押".into()
+        } else {
+            "拒绝他人申请：不透露房产信息".into()
+        }
+    } else if issues.is_empty() {
+        "权利人无障碍：通过并给出坐落、面积、用途".into()
+    } else if has("property_sealed") && obstacles && issues.len() > 1 {
+        "查封与抵押并存：按顺序全部列出".into()
+    } else if has("property_sealed") {
+        "已查封：不能登记".into()
+    } else if has("mortgage_not_released") {
+        "转移前须解除抵押".into()
+    } else {
+        "已有抵押：不能再次抵押".into()
+    }
+}
+
 pub fn service(population: &[Citizen]) -> DemoService {
     let data = dataset(population);
     let cases = cases(population, &data);
@@ -364,6 +421,7 @@ pub fn service(population: &[Citizen]) -> DemoService {
         title_en: "Property registration pre-check".into(),
         description_zh: "权利人在预约不动产转移或抵押登记前，凭不动产权证书号预先核查是否存在查封、未解除抵押或申请人非权利人等问题。".into(),
         description_en: "Before booking a transfer or mortgage registration, owners check their property certificate for obstacles: a court seizure, an unreleased mortgage, or an applicant who is not an owner.".into(),
+        rules_zh: RULES_ZH.into(),
         category: "不动产登记".into(),
         department: "杭州市规划和自然资源局".into(),
         budget: Fen::from_fen(25_000_000),

@@ -209,7 +209,7 @@ type Scripted<'a> = (&'static str, &'a dyn Fn(&Citizen) -> bool, Value);
 
 fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
     let mut rng = Rng::new(crate::DEMO_SEED ^ 0x5152);
-    let mut list = CaseList::new("si", 6);
+    let mut list = CaseList::new("si", 6, rule_of);
     let add = |list: &mut CaseList, description: String, subject: String, input: Value| {
         let expected = answer(data.get(&subject), &input);
         list.push(description, input, Some(subject), expected);
@@ -357,6 +357,48 @@ fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
     list.into_cases()
 }
 
+/// The department's rules document, as the order states it to vendors.
+pub const RULES_ZH: &str = r#"# 社保缴费记录查询规则
+
+参保人查询自己最近若干个月的社会保险缴费情况。
+
+## 输入与记录字段
+
+- `months`：统计的月数，可省略，默认 12。
+- 以 `context.subject`（本人身份证号）查询数据集 `social_insurance`；记录有 `name` 与按月的 `records`（`month` 为 `YYYY-MM`，`personal_fen` 与 `employer_fen` 为个人与单位缴费，单位为分）。
+
+## 规则
+
+1. **无记录**：`found` 为 false，`name` 与 `latest_month` 为 null，其余数值为 0。
+2. **有档案但没有任何缴费月**：`found` 为 true，给出 `name`，`latest_month` 为 null，数值为 0。
+3. **统计窗口**是截至最近一个缴费月（`latest_month`）的连续 `months` 个自然月，而不是截至今天。
+4. `months_paid`、`total_personal_fen`、`total_employer_fen` 只统计窗口内的月份。
+5. `continuous_months` 是从最近一个缴费月往前、在窗口内连续不断的月数；中间断缴一个月就停止计数。
+
+## 边界情况
+
+- 月份跨年按自然月计算（2025-12 之后是 2026-01）。
+- 窗口之外的记录不计入任何数值。
+"#;
+
+/// The rule a case checks, from its expected output (the case's label).
+fn rule_of(input: &Value, expected: &Value) -> String {
+    let window = if input.get("months").is_some() {
+        "按指定月数统计"
+    } else {
+        "默认统计 12 个月"
+    };
+    if expected["found"] == false {
+        "无记录：found 为 false，数值为 0".into()
+    } else if expected["latest_month"].is_null() {
+        "有档案无缴费：给出姓名，数值为 0".into()
+    } else if expected["continuous_months"] != expected["months_paid"] {
+        format!("{window}：断缴后只计最近一段连续月数")
+    } else {
+        format!("{window}：窗口截至最近缴费月")
+    }
+}
+
 pub fn service(population: &[Citizen]) -> DemoService {
     let mut data = dataset(population);
     data.insert(
@@ -370,6 +412,7 @@ pub fn service(population: &[Citizen]) -> DemoService {
         title_en: "Social insurance contribution records".into(),
         description_zh: "居民查询本人最近若干个月的社会保险缴费情况：缴费月数、个人与单位缴费合计、最近缴费月份和连续缴费月数。".into(),
         description_en: "Citizens look up their own social insurance contributions over recent months: months paid, personal and employer totals, the latest month and the current continuous run.".into(),
+        rules_zh: RULES_ZH.into(),
         category: "社会保障".into(),
         department: "杭州市人力资源和社会保障局".into(),
         budget: Fen::from_fen(30_000_000),

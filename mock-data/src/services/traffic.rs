@@ -261,7 +261,7 @@ pub fn dataset(population: &[Citizen]) -> Dataset {
 
 fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
     let mut rng = Rng::new(crate::DEMO_SEED ^ 0x7473);
-    let mut list = CaseList::new("tv", 6);
+    let mut list = CaseList::new("tv", 6, rule_of);
     let add = |list: &mut CaseList, description: String, subject: &str, input: Value| {
         let plate = input.get("plate").and_then(Value::as_str).unwrap_or("");
         let expected = answer(data.get(plate), subject, &input);
@@ -418,6 +418,46 @@ fn cases(population: &[Citizen], data: &Dataset) -> Vec<crate::TestCase> {
     list.into_cases()
 }
 
+/// The department's rules document, as the order states it to vendors.
+pub const RULES_ZH: &str = r#"# 交通违法查询规则
+
+机动车所有人查询本人车辆的交通违法记录。
+
+## 输入与记录字段
+
+- `plate`：号牌号码，按原样查询数据集 `traffic_violations`。
+- `only_unpaid`：可省略，为 true 时只列出未缴款（`status` 为 `unpaid`）的记录。
+- 记录的 `owner_id_number` 是车辆所有人的身份证号；`violations` 是违法记录（时间、地点、代码、描述、罚款 `fine_fen`（分）、记分 `points`、状态）。
+
+## 规则
+
+1. **只有车辆登记在申请人（`context.subject`）名下才算查到**。号牌不存在或不是本人车辆时，`found` 为 false，原样返回 `plate`，数量与合计为 0，列表为空——不透露他人的违法记录，也不区分这两种情况。
+2. 违法记录按时间**从新到旧**排列；时间相同时按记录 `id` 升序。
+3. `count`、`total_fine_fen`、`total_points` 只统计列出的记录（`only_unpaid` 时只算未缴款的）。
+4. 每条记录只输出输出模式列出的字段。
+
+## 边界情况
+
+- 本人车辆没有违法记录时 `found` 为 true，列表为空。
+"#;
+
+/// The rule a case checks, from its expected output (the case's label).
+fn rule_of(input: &Value, expected: &Value) -> String {
+    let unpaid = input["only_unpaid"] == true;
+    let count = expected["count"].as_i64().unwrap_or(0);
+    if expected["found"] == false {
+        "非本人车辆或号牌不存在：不透露记录".into()
+    } else if count == 0 {
+        "本人车辆无记录：found 为 true，列表为空".into()
+    } else if unpaid {
+        "只列未缴款：合计只算列出的记录".into()
+    } else if count > 1 {
+        "按时间从新到旧排列，合计全部记录".into()
+    } else {
+        "本人车辆：列出记录与合计".into()
+    }
+}
+
 pub fn service(population: &[Citizen]) -> DemoService {
     let mut data = dataset(population);
     data.insert(
@@ -431,6 +471,7 @@ pub fn service(population: &[Citizen]) -> DemoService {
         title_en: "Traffic violation lookup".into(),
         description_zh: "车主查询本人名下机动车的交通违法记录：违法时间、地点、行为、罚款和记分，可只看未处理的记录。".into(),
         description_en: "Vehicle owners look up the traffic violations of their own vehicles: time, place, offence, fine and points, optionally only the unpaid ones.".into(),
+        rules_zh: RULES_ZH.into(),
         category: "交通出行".into(),
         department: "杭州市公安局交通警察支队".into(),
         budget: Fen::from_fen(15_000_000),

@@ -16,7 +16,7 @@ pub const DEFAULT_THRESHOLD_PERCENT: u8 = 100;
 pub enum Visibility {
     /// Published to ISVs with its input and expectation.
     Sample,
-    /// Known only to the department; ISVs see its id and verdict.
+    /// Known only to the department; ISVs see its id, verdict and rule label.
     Hidden,
 }
 
@@ -64,6 +64,11 @@ pub struct TestCase {
     /// Weight in the hidden-case threshold and the score.
     #[serde(default = "one")]
     pub weight: u32,
+    /// The rule of the order's rules document this case checks, in a few words
+    /// ("拒绝他人申请：列出查封与抵押"). Vendors see it beside the verdict of every case,
+    /// hidden ones too, so it must name the rule, never the case's data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 pub(super) fn empty_object() -> Value {

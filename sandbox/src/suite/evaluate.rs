@@ -58,6 +58,10 @@ pub struct CaseResult {
     pub visibility: Visibility,
     /// The verdict.
     pub verdict: Verdict,
+    /// The rule the case checks (kept in the ISV's view of a hidden case: it names the
+    /// rule, not the data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     /// The case's weight (absent in the ISV's view of a hidden case, as are all fields below).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
@@ -151,6 +155,7 @@ impl TestReport {
                     id: case.id.clone(),
                     visibility: Visibility::Hidden,
                     verdict: case.verdict,
+                    rule: case.rule.clone(),
                     weight: None,
                     description: None,
                     detail: None,
@@ -292,6 +297,7 @@ fn blank_result(case: &TestCase, verdict: Verdict) -> CaseResult {
         id: case.id.clone(),
         visibility: case.visibility,
         verdict,
+        rule: case.rule.clone(),
         weight: Some(case.weight),
         description: Some(case.description.clone()),
         detail: None,

@@ -61,6 +61,7 @@ mod tests {
             id: id.into(),
             visibility,
             verdict,
+            rule: Some("拒绝他人申请".into()),
             weight: Some(weight),
             description: Some("secret description".into()),
             detail: Some("detail".into()),
@@ -197,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn the_isv_view_shows_only_id_and_verdict_of_hidden_cases() {
+    fn the_isv_view_shows_only_id_verdict_and_rule_of_hidden_cases() {
         let full = report(
             100,
             vec![
@@ -210,7 +211,8 @@ mod tests {
         let hidden = serde_json::to_value(&view.cases[1]).expect("serialises");
         assert_eq!(
             hidden,
-            json!({"id": "h1", "visibility": "hidden", "verdict": "wrong_answer"})
+            json!({"id": "h1", "visibility": "hidden", "verdict": "wrong_answer",
+                   "rule": "拒绝他人申请"})
         );
         assert_eq!(view.totals, full.totals);
     }

@@ -17,6 +17,7 @@ use store::usage::NewInvocation;
 
 mod corrections;
 mod paying;
+mod suspensions;
 
 const BUDGET_FEN: i64 = 1_000_000;
 

@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(upload, get_app, get_version, version_progress, publish_version, withdraw_app),
+    paths(upload, get_app, delete_app, get_version, version_progress, publish_version, withdraw_app),
     tags((name = "apps", description = "ISVs' apps, versions and test reports"))
 )]
 pub struct AppsApi;
@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
             // The handler enforces the module cap itself, part by part.
             post(upload).layer(DefaultBodyLimit::disable()),
         )
-        .route("/apps/{id}", get(get_app))
+        .route("/apps/{id}", get(get_app).delete(delete_app))
         .route("/apps/{id}/withdraw", post(withdraw_app))
         .route("/versions/{id}", get(get_version))
         .route("/versions/{id}/progress", get(version_progress))
@@ -35,7 +35,9 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Upload a version (ISV, multipart: `wasm`, `name`, `release_notes`). A
-/// second upload under the same name adds a version to that app.
+/// second upload under the same name adds a version to that app. A module
+/// the sandbox refuses is 422 `invalid_module` for a new app (nothing is
+/// stored) and a `rejected` version of an existing one.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/apps", tag = "apps",
     security(("bearer" = [])),
     responses((status = 201, body = UploadResult), (status = 409, body = ErrorBody),
@@ -71,7 +73,23 @@ pub async fn get_app(
     ))
 }
 
-/// A version with its latest run and report (ISVs see hidden cases by verdict only).
+/// Delete an app that was never published, with its versions and test
+/// runs (its ISV). Another vendor's app is not found; a published one is
+/// withdrawn instead (409 `app_was_published`).
+#[utoipa::path(delete, path = "/api/v1/apps/{id}", tag = "apps", security(("bearer" = [])),
+    responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn delete_app(
+    State(state): State<AppState>,
+    who: Authed<roles::Isv>,
+    request_id: RequestId,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    apps::delete(&state, &who.current.actor(&request_id), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A version with its latest run and report (ISVs see hidden cases by verdict and rule label only).
 #[utoipa::path(get, path = "/api/v1/versions/{id}", tag = "apps", security(("bearer" = [])),
     responses((status = 200, body = VersionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_version(

@@ -115,9 +115,12 @@ pub struct LoginResponse {
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    request_id: crate::extract::RequestId,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let session = sessions::login(&state.db, &state.keys, &req.email, &req.password).await?;
+    let actor = service::Actor::anonymous(request_id.as_option());
+    let session =
+        sessions::login(&state.db, &state.keys, &actor, &req.email, &req.password).await?;
     Ok(Json(LoginResponse {
         token: session.token,
         expires_at: session.expires_at,

@@ -14,6 +14,7 @@ pub mod public_settlements;
 pub mod questions;
 pub mod ratings;
 pub mod settlements;
+pub mod supervise;
 
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
@@ -93,6 +94,7 @@ pub fn router(docs: Router<AppState>) -> Router<AppState> {
         .merge(questions::router())
         .merge(apps::router())
         .merge(notifications::router())
+        .merge(supervise::router())
         .merge(docs)
         // Last, so it reaches every route above; axum keeps the `Allow` header.
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

@@ -13,8 +13,8 @@ use domain::OrderStatus;
 use serde::Deserialize;
 use service::Actor;
 use service::orders::{
-    self, CreateOrder, DatasetView, OrderList, OrderQuery, OrderView, SuiteInput, SuitePut,
-    SuiteView, UpdateOrder,
+    self, CreateOrder, DatasetView, OrderList, OrderQuery, OrderView, RulesInput, SuiteInput,
+    SuitePut, SuiteView, UpdateOrder,
 };
 use utoipa::IntoParams;
 
@@ -28,7 +28,7 @@ use crate::state::AppState;
 #[openapi(
     paths(
         create, list, get_order, update, publish, close, cancel, put_dataset, put_test_suite,
-        get_test_suite, starter_kit
+        get_test_suite, starter_kit, put_rules
     ),
     tags((name = "orders", description = "Requirement orders, datasets and test suites"))
 )]
@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(orders::cases::MAX_SUITE_BYTES)),
         )
         .route("/orders/{id}/starter-kit.zip", get(starter_kit))
+        .route("/orders/{id}/rules", put(put_rules))
 }
 
 /// Whoever asks: the signed-in user when there is a session (a bad one is
@@ -130,6 +131,24 @@ pub async fn update(
 ) -> ApiResult<Json<OrderView>> {
     let order = orders::update(&state, &who.current.actor(&request_id), id, req).await?;
     Ok(Json(orders::order_view(&state, order).await?))
+}
+
+/// Write the order's rules document, Markdown (its department; not once
+/// the order is closed or cancelled). The order view carries it as `rules`.
+#[utoipa::path(put, path = "/api/v1/orders/{id}/rules", tag = "orders", request_body = RulesInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_rules(
+    State(state): State<AppState>,
+    who: Authed<roles::Department>,
+    request_id: RequestId,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<RulesInput>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(
+        orders::put_rules(&state, &who.current.actor(&request_id), id, req).await?,
+    ))
 }
 
 async fn move_to(

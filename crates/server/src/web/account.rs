@@ -69,6 +69,7 @@ fn session_cookie(state: &AppState, token: &str, max_age: u64) -> HeaderValue {
 
 async fn login_submit(
     State(state): State<AppState>,
+    request_id: crate::extract::RequestId,
     mut page: Page,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Response {
@@ -81,7 +82,8 @@ async fn login_submit(
         errors.push("password", page.t("login.password_required"));
     }
     if errors.is_empty() {
-        match sessions::login(&state.db, &state.keys, &form.email, &form.password).await {
+        let actor = service::Actor::anonymous(request_id.as_option());
+        match sessions::login(&state.db, &state.keys, &actor, &form.email, &form.password).await {
             Ok(session) => {
                 let mut resp = Redirect::to(&next).into_response();
                 resp.headers_mut().append(
@@ -107,7 +109,17 @@ async fn login_submit(
         .into_response()
 }
 
-async fn logout(State(state): State<AppState>, CsrfForm(_): CsrfForm<EmptyForm>) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    request_id: crate::extract::RequestId,
+    page: Page,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Response {
+    if let Some(current) = &page.current
+        && let Err(e) = sessions::sign_out(&state.db, &current.actor(&request_id)).await
+    {
+        tracing::error!(error = %e.into_anyhow(), "sign-out not audited");
+    }
     let mut resp = Redirect::to("/").into_response();
     resp.headers_mut()
         .append(header::SET_COOKIE, session_cookie(&state, "", 0));

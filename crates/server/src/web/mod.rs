@@ -9,6 +9,7 @@ pub mod extract;
 pub mod finance;
 pub mod forms;
 pub mod isv;
+pub mod markdown;
 pub mod market;
 pub mod orders;
 
@@ -80,6 +81,18 @@ impl Page {
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
         let catalog: &'static Catalog = self.lang.catalog();
         catalog.t(key)
+    }
+
+    /// Marks the page as showing `errors` (the layout then prefixes the
+    /// title with "Error:") and gives its status: 422 when a form came back
+    /// with errors, 200 when it did not.
+    pub fn show_errors(&mut self, errors: &FormErrors) -> axum::http::StatusCode {
+        self.has_errors = !errors.is_empty();
+        if self.has_errors {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            axum::http::StatusCode::OK
+        }
     }
 }
 

@@ -157,6 +157,8 @@ async fn list_page(
 struct DetailPage {
     page: Page,
     order: OrderView,
+    /// The department's rules document, rendered and sanitised.
+    rules_html: String,
     input_schema: String,
     output_schema: String,
     limits: String,
@@ -209,6 +211,7 @@ pub(crate) async fn order_detail(
     (
         ask.status,
         DetailPage {
+            rules_html: super::markdown::render(&view.rules),
             input_schema: pretty(&view.contract["input_schema"]),
             output_schema: pretty(&view.contract["output_schema"]),
             limits: pretty(&view.contract["limits"]),

@@ -30,7 +30,7 @@ pub async fn publish(
     let order = store::orders::get(&txn, app.order_id)
         .await?
         .ok_or(ServiceError::NotFound(Thing::Order))?;
-    if order.status != OrderStatus::Open.as_str() {
+    if !order.is(OrderStatus::Open) {
         return Err(ServiceError::conflict(
             "order_not_open",
             Msg::new("err.apps.publish_order_not_open"),
@@ -45,7 +45,7 @@ pub async fn publish(
     })?;
     let mut superseded = None;
     for old in store::apps::versions_of(&txn, app.id).await? {
-        if old.status == VersionStatus::Published.as_str() {
+        if old.is(VersionStatus::Published) {
             store::apps::set_version_status(
                 &txn,
                 old.id,
@@ -158,4 +158,54 @@ pub async fn withdraw(services: &Services, actor: &Actor, app_id: i64) -> Servic
     txn.commit().await?;
     crate::search_index::index_app(services, app.id).await;
     app_view(services, app).await
+}
+
+/// Delete an app that was never published (its own ISV): its versions, test
+/// runs and unshared modules go with it. Another vendor's app is not found;
+/// an app that was ever published (or used) is kept, to be withdrawn instead.
+pub async fn delete(services: &Services, actor: &Actor, app_id: i64) -> ServiceResult<()> {
+    let (_, org) = super::vendor_org(actor)?;
+    let txn = services.db.begin_write().await?;
+    let app = store::apps::get(&txn, app_id)
+        .await?
+        .filter(|a| a.isv_org_id == org)
+        .ok_or(ServiceError::NotFound(Thing::App))?;
+    let versions = store::apps::versions_of(&txn, app.id).await?;
+    let ever_published = versions.iter().any(|v| {
+        v.published_at.is_some()
+            || matches!(
+                v.status.parse::<VersionStatus>(),
+                Ok(VersionStatus::Published | VersionStatus::Superseded | VersionStatus::Suspended)
+            )
+    });
+    if ever_published || store::apps::has_history(&txn, app.id).await? {
+        return Err(ServiceError::conflict(
+            "app_was_published",
+            Msg::new("err.apps.delete_published"),
+        ));
+    }
+    let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+    if store::pipeline::any_in_flight(&txn, &ids).await? {
+        return Err(ServiceError::conflict(
+            "run_in_flight",
+            Msg::new("err.apps.delete_run_in_flight"),
+        ));
+    }
+    store::apps::delete_unpublished(&txn, app.id).await?;
+    store::audit::append(
+        &txn,
+        actor.audit(
+            "app.delete",
+            "app",
+            app.id,
+            format!(
+                "删除未发布的应用「{}」（{} 个版本）",
+                app.name,
+                versions.len()
+            ),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -16,7 +16,7 @@ use crate::services::Services;
 pub mod lifecycle;
 pub mod upload;
 
-pub use lifecycle::{publish, withdraw, withdrawal};
+pub use lifecycle::{delete, publish, withdraw, withdrawal};
 pub use upload::{
     OnRejection, PartKind, Upload, UploadForm, UploadParts, module_cap, upload, upload_form,
     uploaded,
@@ -88,13 +88,14 @@ pub struct VersionView {
     pub size_bytes: i64,
     pub release_notes: String,
     /// queued | testing | passed | failed | rejected | published | superseded | withdrawn | suspended
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: VersionStatus,
     pub status_reason: Option<String>,
     pub test_score_bp: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
     pub run: Option<RunView>,
-    /// The latest finished run's report; hidden cases show only id and verdict to ISVs.
+    /// The latest finished run's report; hidden cases show only id, verdict and rule label to ISVs.
     #[schema(value_type = Option<Object>)]
     pub report: Option<Value>,
 }
@@ -261,6 +262,7 @@ pub async fn version_view(
         }
         other => other,
     };
+    let status = v.typed_status()?;
     Ok(VersionView {
         id: v.id,
         app_id: v.app_id,
@@ -268,8 +270,8 @@ pub async fn version_view(
         number: v.number,
         sha256: v.sha256,
         size_bytes: v.size_bytes,
+        status,
         release_notes: v.release_notes,
-        status: v.status,
         status_reason: v.status_reason,
         test_score_bp: v.test_score_bp,
         created_at: v.created_at,
@@ -339,6 +341,8 @@ pub struct VendorApp {
     pub can_withdraw: bool,
     /// Active, on an order open for uploads.
     pub can_upload: bool,
+    /// Never published: it may be deleted ([`delete`]).
+    pub can_delete: bool,
 }
 
 impl VendorApp {
@@ -346,7 +350,7 @@ impl VendorApp {
     pub fn published(&self) -> Option<&versions::Model> {
         self.versions
             .iter()
-            .find(|v| v.status == VersionStatus::Published.as_str())
+            .find(|v| v.is(VersionStatus::Published))
     }
 
     pub fn latest(&self) -> Option<&versions::Model> {
@@ -364,14 +368,21 @@ pub async fn of_vendor(services: &Services, actor: &Actor) -> ServiceResult<Vec<
     for app in mine {
         if let std::collections::btree_map::Entry::Vacant(slot) = orders.entry(app.order_id) {
             let o = store::orders::get(conn, app.order_id).await?;
-            slot.insert(o.map(|o| (o.title, o.status)).unwrap_or_default());
+            slot.insert(
+                o.map(|o| (o.title.clone(), o.is(OrderStatus::Open)))
+                    .unwrap_or_default(),
+            );
         }
-        let (order_title, order_status) = orders.get(&app.order_id).cloned().unwrap_or_default();
+        let (order_title, order_open) = orders.get(&app.order_id).cloned().unwrap_or_default();
         let versions = store::apps::versions_of(conn, app.id).await?;
         let active = app.status == "active";
         out.push(VendorApp {
+            can_delete: app.status != "suspended"
+                && versions.iter().all(|v| {
+                    v.published_at.is_none() && v.status != VersionStatus::Published.as_str()
+                }),
             can_withdraw: app.status != "withdrawn",
-            can_upload: active && order_status == OrderStatus::Open.as_str(),
+            can_upload: active && order_open,
             order_title,
             versions,
             app,

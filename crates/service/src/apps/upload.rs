@@ -191,9 +191,8 @@ pub async fn upload_form(
 ) -> ServiceResult<UploadForm> {
     let (_, org) = vendor_org(actor)?;
     let conn = services.db.conn();
-    let order = store::orders::get(conn, order_id)
+    let order = store::orders::published(conn, order_id)
         .await?
-        .filter(|o| o.status != OrderStatus::Draft.as_str())
         .ok_or(ServiceError::NotFound(Thing::Order))?;
     let app = match app_id {
         None => None,
@@ -211,7 +210,7 @@ pub async fn upload_form(
         .filter(|a| a.status == "active" && app.as_ref().is_none_or(|c| c.id != a.id))
         .collect();
     Ok(UploadForm {
-        open: order.status == OrderStatus::Open.as_str(),
+        open: order.is(OrderStatus::Open),
         order,
         app,
         choices,
@@ -222,8 +221,10 @@ pub async fn upload_form(
 /// What becomes of a module the sandbox refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnRejection {
-    /// Stored as a `rejected` version with the reason (the API: the ISV
-    /// reads the reason on the version).
+    /// Stored as a `rejected` version with the reason when the upload adds
+    /// a version to an existing app (the API: the ISV reads the reason on the
+    /// version); refused like [`OnRejection::Refuse`] when it would create a
+    /// new app, so a bad first upload leaves no app behind.
     Keep,
     /// Refused as `invalid_module`, nothing stored (the browser: the ISV
     /// is told at once beside the file input).
@@ -242,19 +243,11 @@ pub async fn upload(
     let uploaded_by = user.id;
     let up = check_upload(up)?;
     let conn = services.db.conn();
-    let order = store::orders::get(conn, order_id)
-        .await?
-        .filter(|o| o.status != OrderStatus::Draft.as_str())
-        .ok_or(ServiceError::NotFound(Thing::Order))?;
-    if order.status != OrderStatus::Open.as_str() {
-        return Err(ServiceError::conflict(
-            "order_not_open",
-            Msg::new("err.apps.order_not_open"),
-        ));
-    }
+    let order = crate::orders::open_order(conn, order_id, "err.apps.order_not_open").await?;
     // Cheap checks first, so a refused upload costs no compilation.
-    if let Some(app) = store::apps::find_by_name(conn, order_id, &up.name).await? {
-        check_can_add_version(conn, &app, org).await?;
+    let existing = store::apps::find_by_name(conn, order_id, &up.name).await?;
+    if let Some(app) = &existing {
+        check_can_add_version(conn, app, org).await?;
     }
     let contract = crate::appdata::contract_of(&order)?;
     let sandbox = services.sandbox.clone();
@@ -266,7 +259,7 @@ pub async fn upload(
     };
     let (status, reason) = match &validated {
         Ok(_) => (VersionStatus::Queued, None),
-        Err(rejection) if on_rejection == OnRejection::Refuse => {
+        Err(rejection) if on_rejection == OnRejection::Refuse || existing.is_none() => {
             return Err(ServiceError::unprocessable(
                 "invalid_module",
                 Msg::new("err.apps.invalid_module").arg("detail", rejection),

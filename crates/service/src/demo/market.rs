@@ -195,9 +195,7 @@ pub async fn seed_market(state: &Services) -> ServiceResult<usize> {
             }
             Some(existing) => {
                 let versions = store::apps::versions_of(conn, existing.id).await?;
-                let listed = versions
-                    .iter()
-                    .any(|v| v.status == VersionStatus::Published.as_str());
+                let listed = versions.iter().any(|v| v.is(VersionStatus::Published));
                 // A withdrawn or failed app stays as its ISV left it.
                 let unfinished = versions.iter().max_by_key(|v| v.number).filter(|v| {
                     [
@@ -206,7 +204,7 @@ pub async fn seed_market(state: &Services) -> ServiceResult<usize> {
                         VersionStatus::Passed,
                     ]
                     .iter()
-                    .any(|s| v.status == s.as_str())
+                    .any(|s| v.is(*s))
                 });
                 if let (false, Some(v)) = (listed, unfinished) {
                     to_publish.push((app.isv, v.id));
@@ -223,7 +221,7 @@ pub async fn seed_market(state: &Services) -> ServiceResult<usize> {
         for (isv, version_id) in to_publish {
             let passed = store::apps::version(conn, version_id)
                 .await?
-                .is_some_and(|v| v.status == VersionStatus::Passed.as_str());
+                .is_some_and(|v| v.is(VersionStatus::Passed));
             if passed {
                 crate::apps::publish(state, &isv_of(isv), version_id).await?;
                 published += 1;

@@ -119,6 +119,15 @@ async fn create_service_order(
         })
         .collect::<Result<_, _>>()?;
     crate::orders::put_suite(state, dept, order.id, SuiteInput { cases }).await?;
+    crate::orders::put_rules(
+        state,
+        dept,
+        order.id,
+        crate::orders::RulesInput {
+            markdown: service.rules_zh.clone(),
+        },
+    )
+    .await?;
     crate::orders::move_order(state, dept, order.id, OrderStatus::Open).await?;
     Ok(order.id)
 }
@@ -173,7 +182,7 @@ async fn seed_si_apps(state: &Services, isv: &Actor, order_id: i64) -> ServiceRe
     while crate::pipeline::run_one(state, "demo-seed", &config).await? {}
     for id in uploaded {
         let v = store::apps::version(state.db.conn(), id).await?;
-        if v.is_some_and(|v| v.status == VersionStatus::Passed.as_str()) {
+        if v.is_some_and(|v| v.is(VersionStatus::Passed)) {
             crate::apps::publish(state, isv, id).await?;
         }
     }

@@ -41,7 +41,15 @@ pub struct CaseInput {
     pub visibility: Visibility,
     #[serde(default = "one")]
     pub weight: u32,
+    /// The rule of the order's rules document the case checks, in a few
+    /// words; vendors see it beside the verdict, hidden cases too, so it
+    /// names the rule, never the case's data.
+    #[serde(default)]
+    pub rule: Option<String>,
 }
+
+/// Longest rule label of a case, in characters.
+pub const MAX_RULE_CHARS: usize = 80;
 
 fn one() -> u32 {
     1
@@ -57,6 +65,7 @@ impl From<TestCase> for CaseInput {
             expect: c.expect,
             visibility: c.visibility,
             weight: c.weight,
+            rule: c.rule,
         }
     }
 }
@@ -93,6 +102,7 @@ fn same_case(stored: &TestCase, new: &CaseInput) -> bool {
         && stored.expect == new.expect
         && stored.visibility == new.visibility
         && stored.weight == new.weight
+        && stored.rule.as_deref() == new.rule.as_deref().map(str::trim)
 }
 
 /// Checks every case against the contract before anything is written.
@@ -123,6 +133,14 @@ fn check_cases(order: &orders::Model, cases: &[CaseInput]) -> ServiceResult<()> 
             return Err(ServiceError::invalid(
                 field("weight"),
                 Msg::new("err.order.case_weight").arg("max", MAX_WEIGHT),
+            ));
+        }
+        if let Some(rule) = &c.rule
+            && (rule.trim().is_empty() || rule.chars().count() > MAX_RULE_CHARS)
+        {
+            return Err(ServiceError::invalid(
+                field("rule"),
+                Msg::new("err.order.case_rule_length").arg("max", MAX_RULE_CHARS),
             ));
         }
         if let Err(errors) = schemas.check_input(&c.input) {
@@ -222,6 +240,7 @@ pub async fn put_suite(
                     Visibility::Hidden => "hidden".into(),
                 },
                 weight: i32::try_from(c.weight).map_err(ServiceError::internal)?,
+                rule: c.rule.as_ref().map(|r| r.trim().to_owned()),
             })
         })
         .collect::<ServiceResult<Vec<_>>>()?;

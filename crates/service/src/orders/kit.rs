@@ -18,6 +18,8 @@ use crate::services::Services;
 /// it to say so).
 #[derive(Debug, Serialize)]
 struct KitInfo {
+    /// The order the kit is of (`govmarket app new --kit` checks it).
+    order_id: i64,
     hidden_cases: usize,
     /// Whole percent of the hidden cases (by weight) that must pass.
     threshold_percent: u8,
@@ -77,6 +79,7 @@ pub async fn starter_kit_zip(
         serde_json::to_vec_pretty(&sample_cases).map_err(ServiceError::internal)?,
     ));
     let info = KitInfo {
+        order_id: order.id,
         hidden_cases: suite.hidden_cases,
         threshold_percent: contract.threshold_percent,
     };
@@ -89,6 +92,7 @@ pub async fn starter_kit_zip(
          本目录可直接用于本地黑盒测试 / this directory is a test suite for the local check:\n\n\
          ```\nsh build.sh                                # 或 / or: make\n\
          govmarket app test app.wasm --suite .\n```\n\n\
+         - RULES.md: 部门撰写的规则说明（字段含义、每条规则、边界情况）/ the department's rules: fields, each rule, edge cases\n\
          - app.c: 应用骨架，输出已符合输出模式 / a skeleton app whose output already satisfies the output schema\n\
          - govmarket.h, ABI.md: 应用接口头文件与说明 / the guest header and the ABI guide\n\
          - build.sh, Makefile: 用 clang 与 wasi-libc 构建 / build with clang and wasi-libc\n\
@@ -109,6 +113,16 @@ pub async fn starter_kit_zip(
         }
     );
     files.push(("README.md".into(), readme.into_bytes()));
+    // The department's rules: what the fields mean, each rule, edge cases.
+    let rules = store::rules::get(services.db.conn(), id)
+        .await?
+        .map(|r| r.markdown)
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| {
+            "# 规则说明 / Rules\n\n本订单的部门尚未撰写规则说明 / the department has not written rules for this order yet.\n"
+                .into()
+        });
+    files.push(("RULES.md".into(), rules.into_bytes()));
     files.push((
         "app.c".into(),
         skeleton::app_c(

@@ -7,7 +7,7 @@ use domain::{OrderStatus, Role};
 use store::entity::orders;
 
 use crate::actor::Actor;
-use crate::error::{ServiceError, ServiceResult, Thing};
+use crate::error::{Msg, ServiceError, ServiceResult, Thing};
 use crate::services::Services;
 
 pub mod cases;
@@ -16,6 +16,7 @@ pub mod drafts;
 pub mod kit;
 pub mod lifecycle;
 pub mod queries;
+pub mod rules;
 pub mod skeleton;
 
 pub use cases::{CaseInput, SuiteInput, SuitePut, SuiteView, put_suite, suite_for};
@@ -24,6 +25,7 @@ pub use drafts::{ContractInput, CreateOrder, UpdateOrder, check_contract, create
 pub use kit::starter_kit_zip;
 pub use lifecycle::move_order;
 pub use queries::{DatasetView, OrderList, OrderQuery, OrderSummary, OrderView, list, order_view};
+pub use rules::{MAX_RULES_CHARS, RulesInput, put_rules};
 
 /// Whether `actor` is a user of the department that posted `order`.
 pub fn owns(actor: &Actor, order: &orders::Model) -> bool {
@@ -55,7 +57,7 @@ pub async fn visible_order(
     let order = store::orders::get(services.db.conn(), id)
         .await?
         .ok_or(ServiceError::NotFound(Thing::Order))?;
-    if order.status == OrderStatus::Draft.as_str() && !owns(actor, &order) {
+    if order.is(OrderStatus::Draft) && !owns(actor, &order) {
         return Err(ServiceError::NotFound(Thing::Order));
     }
     Ok(order)
@@ -73,11 +75,26 @@ pub async fn desk_order(
     actor.require(&[Role::Department])?;
     match store::orders::get(services.db.conn(), id).await? {
         Some(o) if owns(actor, &o) => Ok(o),
-        Some(o) if o.status != OrderStatus::Draft.as_str() => {
-            Err(ServiceError::forbidden("err.order.not_owner"))
-        }
+        Some(o) if !o.is(OrderStatus::Draft) => Err(ServiceError::forbidden("err.order.not_owner")),
         _ => Err(ServiceError::NotFound(Thing::Order)),
     }
+}
+
+/// A published order that takes vendors' work. A draft is not found; any
+/// status but open is the conflict `order_not_open`, said with `not_open`
+/// (uploading and asking explain it differently).
+pub async fn open_order<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    not_open: &'static str,
+) -> ServiceResult<orders::Model> {
+    let order = store::orders::published(conn, id)
+        .await?
+        .ok_or(ServiceError::NotFound(Thing::Order))?;
+    if !order.is(OrderStatus::Open) {
+        return Err(ServiceError::conflict("order_not_open", Msg::new(not_open)));
+    }
+    Ok(order)
 }
 
 /// The order's status as the domain knows it.

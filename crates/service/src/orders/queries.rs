@@ -80,6 +80,8 @@ pub struct OrderView {
     pub datasets: Vec<DatasetView>,
     pub sample_cases: usize,
     pub hidden_cases: usize,
+    /// The department's rules document (Markdown; empty until written).
+    pub rules: String,
     pub questions: Vec<crate::questions::QuestionView>,
 }
 
@@ -118,6 +120,10 @@ pub async fn order_view(services: &Services, order: orders::Model) -> ServiceRes
     let cases = store::orders::cases(conn, order.id).await?;
     let sample_cases = cases.iter().filter(|c| c.visibility == "sample").count();
     let questions = crate::questions::of_order(services, order.id).await?;
+    let rules = store::rules::get(conn, order.id)
+        .await?
+        .map(|r| r.markdown)
+        .unwrap_or_default();
     Ok(OrderView {
         id: order.id,
         title: order.title,
@@ -137,6 +143,7 @@ pub async fn order_view(services: &Services, order: orders::Model) -> ServiceRes
         datasets,
         sample_cases,
         hidden_cases: cases.len() - sample_cases,
+        rules,
         questions,
     })
 }

@@ -95,3 +95,48 @@ pub async fn verify(services: &Services, actor: &Actor) -> ServiceResult<AuditVe
         }
     })
 }
+
+/// The audit chain's current head, public: publish it (or take it from an
+/// approved settlement) and check later that the log still extends it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditHead {
+    /// The newest entry's id and its number in the chain.
+    pub entry_id: Option<i64>,
+    pub seq: i64,
+    /// Its hash; the genesis hash while the log is empty.
+    pub hash: String,
+}
+
+/// The current head (anyone, no sign-in).
+pub async fn public_head(services: &Services) -> ServiceResult<AuditHead> {
+    let page = store::audit::list(services.db.conn(), None, 1).await?;
+    Ok(match page.items.into_iter().next() {
+        Some(e) => AuditHead {
+            entry_id: Some(e.id),
+            seq: e.seq,
+            hash: e.hash,
+        },
+        None => AuditHead {
+            entry_id: None,
+            seq: 0,
+            hash: store::audit::GENESIS_HASH.to_owned(),
+        },
+    })
+}
+
+/// Whether the log still extends a head published earlier (anyone): the
+/// chain verifies and entry `seq` still carries `hash`; otherwise the first
+/// bad entry and why. A truncation is caught here.
+pub async fn public_verify(
+    services: &Services,
+    seq: i64,
+    hash: &str,
+) -> ServiceResult<AuditVerify> {
+    let v = store::audit::verify_extends(services.db.conn(), seq, hash).await?;
+    Ok(AuditVerify {
+        ok: v.ok,
+        entries: v.ok.then_some(v.entries),
+        first_bad: v.first_bad,
+        reason: v.reason,
+    })
+}

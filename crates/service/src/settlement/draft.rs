@@ -102,7 +102,7 @@ pub async fn draft(
     }
     let existing = st::find_run_by_period(db.conn(), period).await?;
     if let Some(run) = &existing
-        && run.status != SettlementStatus::Draft.as_str()
+        && !run.is(SettlementStatus::Draft)
     {
         return Err(SettleError::AlreadySettled(period.to_string()).into());
     }

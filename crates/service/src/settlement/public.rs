@@ -163,7 +163,7 @@ pub struct PublicSheet {
 pub async fn sheet(services: &Services, id: i64) -> ServiceResult<PublicSheet> {
     let conn = services.db.conn();
     let run = match st::find_run(conn, id).await? {
-        Some(r) if r.status != SettlementStatus::Draft.as_str() => r,
+        Some(r) if !r.is(SettlementStatus::Draft) => r,
         _ => return Err(ServiceError::NotFound(Thing::SettlementRun)),
     };
     let lines = st::lines(conn, id).await?;

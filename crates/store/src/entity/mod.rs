@@ -5,6 +5,7 @@
 //! Conversion to domain types happens in the query modules and at the edges.
 
 pub mod answers;
+pub mod app_suspensions;
 pub mod apps;
 pub mod audit_events;
 pub mod case_results;
@@ -16,6 +17,7 @@ pub mod invocations;
 pub mod jobs;
 pub mod module_blobs;
 pub mod notifications;
+pub mod order_rules;
 pub mod orders;
 pub mod organisations;
 pub mod payouts;
@@ -24,6 +26,7 @@ pub mod rating_history;
 pub mod rating_replies;
 pub mod rating_reports;
 pub mod ratings;
+pub mod settlement_audit_heads;
 pub mod settlement_runs;
 pub mod test_cases;
 pub mod test_runs;

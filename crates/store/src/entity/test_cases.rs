@@ -22,6 +22,9 @@ pub struct Model {
     pub visibility: String,
     pub weight: i32,
     pub added_at: DateTimeUtc,
+    /// The rule the case checks, shown to vendors beside its verdict (never its data).
+    #[sea_orm(column_type = "Text")]
+    pub rule: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,7 +7,7 @@ use sea_orm::{
     QueryOrder,
 };
 
-use super::{AuditedBy, CorrectionRow, SettleError, correction, find_run, line, status_of};
+use super::{AuditedBy, CorrectionRow, SettleError, correction, find_run, line};
 use crate::audit;
 use crate::{Db, StoreError};
 
@@ -32,7 +32,7 @@ pub async fn record_correction(
     let amount_fen = amount.as_fen();
     let txn = db.begin_write().await?;
     let run = find_run(&txn, run_id).await?.ok_or(SettleError::NotFound)?;
-    if status_of(&run)? == SettlementStatus::Draft {
+    if run.typed_status()? == SettlementStatus::Draft {
         return Err(SettleError::CorrectDraft(run_id));
     }
     let line = line::Entity::find_by_id(line_id)

@@ -29,6 +29,8 @@ pub struct AppFacts {
     /// First publication of any version; `None` if never published.
     pub first_published_at: Option<DateTime<Utc>>,
     pub published_in_period: bool,
+    /// Suspended by a supervisor from the start of P to its end (read from
+    /// the suspension intervals; U already leaves out usage while suspended).
     pub suspended_for_fraud: bool,
 }
 
@@ -115,10 +117,37 @@ pub async fn ratings_at<C: ConnectionTrait>(
         .collect()
 }
 
-/// Whether a suspension reason names fraud (English or Chinese).
-pub fn is_fraud_reason(reason: &str) -> bool {
-    let r = reason.to_lowercase();
-    r.contains("fraud") || r.contains("欺诈") || r.contains("刷量") || r.contains("作弊")
+/// U of the apps that were suspended during P, counting only invocations
+/// made outside their suspension intervals: an app earns nothing for the
+/// time it was suspended (a use recorded then, e.g. by a node that had not
+/// yet seen the suspension, does not count). Scoped to these apps so the
+/// common case keeps the covering-index count of [`distinct_users`].
+async fn users_outside_suspensions<C: ConnectionTrait>(
+    conn: &C,
+    period: Period,
+    app_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut out = Vec::with_capacity(app_ids.len());
+    for &app_id in app_ids {
+        let row = conn
+            .query_one_raw(stmt(
+                conn.get_database_backend(),
+                "SELECT CAST(COUNT(DISTINCT i.citizen_id) AS BIGINT) AS users \
+                 FROM invocations i WHERE i.app_id = $1 AND i.period = $2 \
+                   AND i.success AND NOT i.invalid AND NOT EXISTS ( \
+                     SELECT 1 FROM app_suspensions s WHERE s.app_id = i.app_id \
+                        AND i.occurred_at >= s.suspended_at \
+                        AND (s.reinstated_at IS NULL OR i.occurred_at < s.reinstated_at))",
+                vec![app_id.into(), period.to_string().into()],
+            ))
+            .await?;
+        let users = match row {
+            Some(r) => r.try_get::<i64>("", "users")?,
+            None => 0,
+        };
+        out.push((app_id, users));
+    }
+    Ok(out)
 }
 
 /// Every input of period P's settlement. `start`/`end` bound P (end
@@ -150,28 +179,41 @@ pub async fn aggregate<C: ConnectionTrait>(
     }
     let order_ids: std::collections::BTreeSet<i64> = orders.iter().map(|o| o.id).collect();
 
-    // Per app: first publication, whether a version was live during P, and
-    // whether a version was suspended for fraud before the end of P.
+    // Per app: first publication and whether a version was live during P
+    // (a version delisted by a regression run stops being live; that is no
+    // suspension of the app).
     let app_rows = conn
         .query_all_raw(stmt(
             backend,
-            "SELECT a.id, a.order_id, a.isv_org_id, a.name, a.status_reason, a.suspended_at, \
+            "SELECT a.id, a.order_id, a.isv_org_id, a.name, \
                     MIN(v.published_at) AS first_published, \
                     CAST(MAX(CASE WHEN v.published_at IS NOT NULL AND v.published_at < $2 \
                           AND (v.superseded_at IS NULL OR v.superseded_at >= $1) \
                           AND (v.withdrawn_at IS NULL OR v.withdrawn_at >= $1) \
                           AND (v.suspended_at IS NULL OR v.suspended_at >= $1) \
-                         THEN 1 ELSE 0 END) AS BIGINT) AS live, \
-                    MAX(CASE WHEN v.suspended_at IS NOT NULL AND v.suspended_at < $2 \
-                         THEN v.status_reason ELSE NULL END) AS version_suspension \
+                         THEN 1 ELSE 0 END) AS BIGINT) AS live \
              FROM apps a LEFT JOIN versions v ON v.app_id = a.id \
-             GROUP BY a.id, a.order_id, a.isv_org_id, a.name, a.status_reason, a.suspended_at \
+             GROUP BY a.id, a.order_id, a.isv_org_id, a.name \
              ORDER BY a.id",
             vec![start.into(), end.into()],
         ))
         .await?;
-    let users: std::collections::HashMap<i64, i64> =
+    let mut users: std::collections::HashMap<i64, i64> =
         distinct_users(conn, period).await?.into_iter().collect();
+    // Suspensions by a supervisor (the app's own status, never words in a
+    // reason): usage while suspended is not counted, and an app suspended
+    // for the whole of P is ineligible as such.
+    let suspensions = crate::suspensions::overlapping(conn, start, end).await?;
+    let mut suspended_apps: Vec<i64> = suspensions.iter().map(|s| s.0).collect();
+    suspended_apps.dedup();
+    for (app_id, u) in users_outside_suspensions(conn, period, &suspended_apps).await? {
+        users.insert(app_id, u);
+    }
+    let suspended_throughout: std::collections::HashSet<i64> = suspensions
+        .iter()
+        .filter(|(_, from, until)| *from <= start && until.is_none_or(|t| t >= end))
+        .map(|s| s.0)
+        .collect();
     let ratings: std::collections::HashMap<i64, (i64, i64)> = ratings_at(conn, end)
         .await?
         .into_iter()
@@ -190,12 +232,6 @@ pub async fn aggregate<C: ConnectionTrait>(
         if u == 0 && !live {
             continue;
         }
-        let app_suspended_at: Option<DateTime<Utc>> = r.try_get("", "suspended_at")?;
-        let app_reason: Option<String> = r.try_get("", "status_reason")?;
-        let version_reason: Option<String> = r.try_get("", "version_suspension")?;
-        let app_fraud = app_suspended_at.is_some_and(|t| t < end)
-            && app_reason.as_deref().is_some_and(is_fraud_reason);
-        let version_fraud = version_reason.as_deref().is_some_and(is_fraud_reason);
         let (n, sum) = ratings.get(&app_id).copied().unwrap_or((0, 0));
         apps.push(AppFacts {
             app_id,
@@ -207,7 +243,7 @@ pub async fn aggregate<C: ConnectionTrait>(
             sum_stars: u64::try_from(sum).unwrap_or(0),
             first_published_at: r.try_get("", "first_published")?,
             published_in_period: live,
-            suspended_for_fraud: app_fraud || version_fraud,
+            suspended_for_fraud: suspended_throughout.contains(&app_id),
         });
     }
     Ok(Facts { orders, apps })

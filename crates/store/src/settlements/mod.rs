@@ -32,7 +32,7 @@
 //! The sections live in their own files: [`facts`] (aggregation),
 //! [`runs`] (drafts, approval, listing), [`payouts`], [`corrections`].
 
-use domain::{Role, SettlementStatus, TransitionError};
+use domain::{Role, TransitionError};
 
 use crate::StoreError;
 use crate::audit::AuditEntry;
@@ -236,12 +236,6 @@ impl line::Model {
     pub fn line_kind(&self) -> Option<LineKind> {
         LineKind::parse(&self.kind)
     }
-}
-
-fn status_of(run: &RunRow) -> Result<SettlementStatus, StoreError> {
-    run.status
-        .parse()
-        .map_err(|e: domain::lifecycle::UnknownStatus| StoreError::Corrupt(e.to_string()))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::{
     AuditedBy, CORRECTION_CARRY_FORWARD, PayoutRow, RunRow, SettleError, correction, find_run,
-    line, lines, status_of, transition,
+    line, lines, transition,
 };
 use crate::audit;
 use crate::entity::{organisations, payouts, settlement_runs};
@@ -32,7 +32,7 @@ pub async fn start_payout(
 ) -> Result<RunRow, SettleError> {
     let txn = db.begin_write().await?;
     let run = find_run(&txn, run_id).await?.ok_or(SettleError::NotFound)?;
-    let status = status_of(&run)?;
+    let status = run.typed_status()?;
     if status == SettlementStatus::Paying {
         txn.commit().await?;
         return Ok(run);
@@ -386,13 +386,11 @@ pub async fn retry_payout(db: &Db, id: i64, by: &AuditedBy) -> Result<PayoutRow,
 /// Marks the run paid when every payout is confirmed. Returns the run.
 pub async fn finish_if_done(db: &Db, run_id: i64, by: &AuditedBy) -> Result<RunRow, SettleError> {
     let all = payouts_of_run(db.conn(), run_id).await?;
-    let done = all
-        .iter()
-        .all(|p| p.status == PayoutStatus::Confirmed.as_str());
+    let done = all.iter().all(|p| p.is(PayoutStatus::Confirmed));
     let run = find_run(db.conn(), run_id)
         .await?
         .ok_or(SettleError::NotFound)?;
-    if done && status_of(&run)? == SettlementStatus::Paying {
+    if done && run.typed_status()? == SettlementStatus::Paying {
         let total: i64 = all.iter().map(|p| p.amount_fen).sum();
         return transition(db, run_id, SettlementStatus::Paid, by, move |r| {
             format!("{} 结算已全部付清，合计 {total} 分", r.period)

@@ -7,7 +7,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use super::{AuditedBy, LineKind, LineRow, RunRow, SettleError, correction, line, status_of};
+use super::{AuditedBy, LineKind, LineRow, RunRow, SettleError, correction, line};
 use crate::audit;
 use crate::entity::settlement_runs;
 use crate::{Db, StoreError};
@@ -143,7 +143,7 @@ pub async fn save_draft(
     let line_count = i32::try_from(lines.len()).unwrap_or(i32::MAX);
     let (saved, action) = match existing {
         Some(old) => {
-            if status_of(&old)? != SettlementStatus::Draft {
+            if old.typed_status()? != SettlementStatus::Draft {
                 return Err(SettleError::AlreadySettled(period));
             }
             let saved = RunRow {
@@ -271,7 +271,7 @@ pub(super) async fn transition(
 ) -> Result<RunRow, SettleError> {
     let txn = db.begin_write().await?;
     let run = find_run(&txn, run_id).await?.ok_or(SettleError::NotFound)?;
-    status_of(&run)?.move_to(to)?;
+    run.typed_status()?.move_to(to)?;
     let now = crate::now();
     let text = summary(&run);
     let mut active: settlement_runs::ActiveModel = run.into();
@@ -295,8 +295,36 @@ pub(super) async fn transition(
         ),
     )
     .await?;
+    if to == SettlementStatus::Approved {
+        // The audit head at approval (the approval's own entry), published
+        // with the run: anyone holding it can check the log still extends it.
+        if let Some((seq, hash)) = audit::head(&txn).await? {
+            crate::entity::settlement_audit_heads::ActiveModel {
+                run_id: Set(run_id),
+                audit_seq: Set(seq),
+                audit_hash: Set(hash),
+                recorded_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
     txn.commit().await?;
     Ok(saved)
+}
+
+/// The audit head recorded when run `run_id` was approved: `(seq, hash)`.
+pub async fn audit_head_of<C: ConnectionTrait>(
+    conn: &C,
+    run_id: i64,
+) -> Result<Option<(i64, String)>, StoreError> {
+    use crate::entity::settlement_audit_heads as h;
+    Ok(h::Entity::find()
+        .filter(h::Column::RunId.eq(run_id))
+        .one(conn)
+        .await?
+        .map(|m| (m.audit_seq, m.audit_hash)))
 }
 
 /// Approves a draft: from here on the run is immutable.
@@ -362,7 +390,7 @@ pub async fn lines_of_isv<C: ConnectionTrait>(
         let Some(run) = find_run(conn, l.run_id).await? else {
             continue;
         };
-        if status_of(&run)? == SettlementStatus::Draft {
+        if run.typed_status()? == SettlementStatus::Draft {
             continue;
         }
         out.push((run, vec![l]));

@@ -97,6 +97,7 @@ fn parse_case_form(
                 expect,
                 visibility,
                 weight,
+                rule: Some(f.case_rule.trim().to_owned()).filter(|r| !r.is_empty()),
             }),
             errors,
         ),

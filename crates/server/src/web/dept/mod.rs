@@ -37,6 +37,7 @@ mod lifecycle;
 mod list;
 mod order;
 mod questions;
+mod rules;
 
 /// The multipart envelope around a dataset (boundaries, the other fields)
 /// is small; this leaves room for it above the dataset cap itself.
@@ -64,6 +65,7 @@ pub fn router() -> Router<AppState> {
             post(datasets::dataset_submit).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/dept/orders/{id}/cases", post(cases::case_submit))
+        .route("/dept/orders/{id}/rules", post(rules::rules_submit))
         .route(
             "/dept/questions/{id}/answer",
             post(questions::answer_submit),
@@ -227,6 +229,7 @@ fn flash(page: &mut Page, done: Option<&str>) {
         Some("case") => "dept.done.case",
         Some("case_regression") => "dept.done.case_regression",
         Some("answered") => "dept.done.answered",
+        Some("rules") => "dept.done.rules",
         _ => return,
     };
     page.flash = page.t(key).to_owned();

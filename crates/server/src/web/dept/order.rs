@@ -28,6 +28,7 @@ struct CaseRow {
     expect_key: &'static str,
     input: String,
     subject: String,
+    rule: String,
 }
 
 struct QuestionRow {
@@ -67,6 +68,8 @@ pub(super) struct CaseForm {
     pub(super) case_visibility: String,
     #[serde(default)]
     pub(super) case_weight: String,
+    #[serde(default)]
+    pub(super) case_rule: String,
 }
 
 #[derive(Default)]
@@ -75,6 +78,8 @@ pub(super) struct Forms {
     pub(super) dataset_name: String,
     pub(super) dataset_sample: bool,
     pub(super) answer: Option<(i64, String)>,
+    /// The rules document as posted.
+    pub(super) rules: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -91,6 +96,9 @@ struct OrderPage {
     output_schema: String,
     limits: String,
     grants: Vec<String>,
+    /// The rules document rendered (safe HTML) and its editing box.
+    rules_html: String,
+    rules: FieldView,
     can_edit: bool,
     can_publish: bool,
     can_close: bool,
@@ -173,7 +181,13 @@ async fn order_view_page(
         FieldView::new("case_input", "dept.field.case_input", &cf.case_input, e)
             .hint("dept.hint.case_input")
             .rows(5),
+        FieldView::new("case_rule", "dept.field.case_rule", &cf.case_rule, e)
+            .hint("dept.hint.case_rule"),
     ];
+    let rules_draft = forms.rules.clone().unwrap_or_else(|| view.rules.clone());
+    let rules = FieldView::new("rules", "dept.field.rules", &rules_draft, e)
+        .hint("dept.hint.rules")
+        .rows(16);
     let questions = view
         .questions
         .iter()
@@ -205,6 +219,8 @@ async fn order_view_page(
         output_schema: pretty(&view.contract["output_schema"]),
         limits: pretty(&view.contract["limits"]),
         grants: serde_json::from_value(view.contract["datasets"].clone()).unwrap_or_default(),
+        rules_html: crate::web::markdown::render(&view.rules),
+        rules,
         can_edit: st.contract_editable(),
         can_publish: st.can_move_to(OrderStatus::Open),
         can_close: st.can_move_to(OrderStatus::Closed),
@@ -244,6 +260,7 @@ async fn order_view_page(
                 },
                 input: serde_json::to_string(&c.input).unwrap_or_default(),
                 subject: c.subject.clone().unwrap_or_default(),
+                rule: c.rule.clone().unwrap_or_default(),
             })
             .collect(),
         case_fields,

@@ -53,8 +53,7 @@ fn payout_items(payouts: &[PayoutRow], lines: &[LineRow], n: &Names) -> Vec<Payo
             destination: p.destination.clone().unwrap_or_default(),
             external_id: p.external_id.clone().unwrap_or_default(),
             reason: p.last_error.clone().unwrap_or_default(),
-            retryable: p.status == PayoutStatus::Failed.as_str()
-                || p.status == PayoutStatus::Held.as_str(),
+            retryable: p.is(PayoutStatus::Failed) || p.is(PayoutStatus::Held),
             offset: if p.offset_fen == 0 {
                 String::new()
             } else {
@@ -196,12 +195,7 @@ async fn run_view(
         .map(|l| l.amount_fen)
         .sum();
     let mut page = page;
-    page.has_errors = !errors.is_empty();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = page.show_errors(&errors);
     (
         status,
         RunPage {
@@ -228,7 +222,7 @@ async fn run_view(
             scatter: scatter(&lines, &n),
             confirmed: payouts
                 .iter()
-                .filter(|p| p.status == PayoutStatus::Confirmed.as_str())
+                .filter(|p| p.is(PayoutStatus::Confirmed))
                 .count(),
             payouts: payout_items(&payouts, &lines, &n),
             lines: line_items(&lines, &n),

@@ -67,12 +67,7 @@ async fn statements_view(
         })
         .collect();
     let mut page = page;
-    page.has_errors = !errors.is_empty();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = page.show_errors(&errors);
     (
         status,
         StatementsPage {

@@ -17,7 +17,8 @@ use crate::web::{Page, WebPath};
 pub struct VersionCell {
     pub id: i64,
     pub number: i32,
-    pub status: String,
+    /// `None` for a stored status this code does not know.
+    pub status: Option<domain::VersionStatus>,
     pub score: String,
 }
 
@@ -26,7 +27,7 @@ impl VersionCell {
         VersionCell {
             id: v.id,
             number: v.number,
-            status: v.status.clone(),
+            status: v.typed_status().ok(),
             score: v
                 .test_score_bp
                 .map(|bp| format!("{}.{:02}%", bp / 100, bp % 100))
@@ -45,6 +46,7 @@ pub struct AppRow {
     pub latest: Option<VersionCell>,
     pub can_withdraw: bool,
     pub can_upload: bool,
+    pub can_delete: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -70,6 +72,7 @@ pub(super) async fn apps_page(State(state): State<AppState>, vendor: Vendor) -> 
                     status: a.app.status,
                     can_withdraw: a.can_withdraw,
                     can_upload: a.can_upload,
+                    can_delete: a.can_delete,
                 })
                 .collect();
             AppsPage { page, apps }.into_response()
@@ -127,5 +130,26 @@ pub(super) async fn withdraw_submit(
     match apps::withdraw(&state, &actor, id).await {
         Ok(_) => Redirect::to("/isv/apps").into_response(),
         Err(e) => access_error(&page, e).unwrap_or_else(|e| withdraw_refused(&page, &e)),
+    }
+}
+
+/// Deletes an app that was never published, from "my apps".
+pub(super) async fn delete_submit(
+    State(state): State<AppState>,
+    vendor: Vendor,
+    WebPath(id): WebPath<i64>,
+    CsrfForm(EmptyForm {}): CsrfForm<EmptyForm>,
+) -> Response {
+    let Vendor { page, actor } = vendor;
+    match apps::delete(&state, &actor, id).await {
+        Ok(()) => Redirect::to("/isv/apps").into_response(),
+        Err(e) => access_error(&page, e).unwrap_or_else(|e| {
+            message_page(
+                &page,
+                crate::error::status_of(&e),
+                "isv.delete.failed",
+                "isv.delete.refused",
+            )
+        }),
     }
 }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use domain::Role;
+use domain::{Role, VersionStatus};
 use serde::Deserialize;
 use service::{Actor, ServiceError};
 
@@ -27,6 +27,7 @@ mod version;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/isv/apps", get(apps::apps_page))
+        .route("/isv/apps/{id}/delete", post(apps::delete_submit))
         .route(
             "/isv/apps/{id}/withdraw",
             get(apps::withdraw_page).post(apps::withdraw_submit),
@@ -49,18 +50,18 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The message key of a version status.
-pub(crate) fn version_status_key(status: &str) -> &'static str {
-    match status {
-        "queued" => "isv.vstatus.queued",
-        "testing" => "isv.vstatus.testing",
-        "passed" => "isv.vstatus.passed",
-        "failed" => "isv.vstatus.failed",
-        "rejected" => "isv.vstatus.rejected",
-        "published" => "isv.vstatus.published",
-        "superseded" => "isv.vstatus.superseded",
-        "withdrawn" => "isv.vstatus.withdrawn",
-        "suspended" => "isv.vstatus.suspended",
-        _ => "isv.vstatus.unknown",
+pub(crate) fn version_status_key(status: impl Into<Option<VersionStatus>>) -> &'static str {
+    match status.into() {
+        Some(VersionStatus::Queued) => "isv.vstatus.queued",
+        Some(VersionStatus::Testing) => "isv.vstatus.testing",
+        Some(VersionStatus::Passed) => "isv.vstatus.passed",
+        Some(VersionStatus::Failed) => "isv.vstatus.failed",
+        Some(VersionStatus::Rejected) => "isv.vstatus.rejected",
+        Some(VersionStatus::Published) => "isv.vstatus.published",
+        Some(VersionStatus::Superseded) => "isv.vstatus.superseded",
+        Some(VersionStatus::Withdrawn) => "isv.vstatus.withdrawn",
+        Some(VersionStatus::Suspended) => "isv.vstatus.suspended",
+        None => "isv.vstatus.unknown",
     }
 }
 

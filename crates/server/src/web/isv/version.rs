@@ -22,6 +22,8 @@ pub struct CaseRow {
     pub verdict: String,
     pub accepted: bool,
     pub detail: String,
+    /// The rule the case checks (hidden cases too).
+    pub rule: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -50,6 +52,7 @@ fn case_rows(report: Option<&serde_json::Value>) -> Vec<CaseRow> {
                     verdict: c["verdict"].as_str().unwrap_or_default().to_owned(),
                     accepted: c["verdict"] == "accepted",
                     detail: c["detail"].as_str().unwrap_or_default().to_owned(),
+                    rule: c["rule"].as_str().unwrap_or_default().to_owned(),
                 })
                 .collect()
         })
@@ -84,7 +87,7 @@ pub(super) async fn version_page(
     let percent_done = view.run.as_ref().map_or(0, |r| r.percent_done());
     let cases = case_rows(view.report.as_ref());
     let owner = detail.viewer == Viewer::Isv;
-    let can_publish = owner && view.status == domain::VersionStatus::Passed.as_str();
+    let can_publish = owner && view.status == domain::VersionStatus::Passed;
     let html = VersionPage {
         page,
         owner,

@@ -162,12 +162,7 @@ pub(super) async fn app_view(
                 .map(|rep| (rep.body, local_date(state, rep.created_at))),
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    page.has_errors = !errors.is_empty();
+    let status = page.show_errors(&errors);
     let app = listed.app;
     (
         status,

@@ -189,12 +189,7 @@ pub(super) async fn market_page(
     let facets = facets.unwrap_or_default();
     let groups = group_services(&items);
     let total_services = groups.iter().map(|g| g.services.len()).sum();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    page.has_errors = !errors.is_empty();
+    let status = page.show_errors(&errors);
     let rating_choice = min_rating.map(|r| r.to_string());
     (
         status,

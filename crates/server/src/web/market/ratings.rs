@@ -148,28 +148,14 @@ pub(super) async fn reply_submit(
         Err(r) => return r,
     };
     let text = form.body.clone();
-    match ratings::reply(&state, &actor, rating_id, form.body).await {
-        Ok(_) => Redirect::to(&format!(
-            "/market/apps/{app_id}?done=replied#review-{rating_id}"
-        ))
-        .into_response(),
-        Err(ServiceError::Invalid { .. }) => {
-            let mut errors = FormErrors::default();
-            let message = if text.trim().is_empty() {
-                page.t("market.reply.empty").to_owned()
-            } else {
-                page.t("market.rate.too_long")
-                    .replace("{max}", &MAX_TEXT_CHARS.to_string())
-            };
-            errors.push(&format!("reply-{rating_id}"), message);
-            let drafts = Drafts {
-                reply: Some((rating_id, text)),
-                ..Default::default()
-            };
-            app_view(&state, page, &request_id, app_id, None, errors, drafts).await
-        }
-        Err(e) => error_page(&page, e, &back),
-    }
+    let result = ratings::reply(&state, &actor, rating_id, form.body).await;
+    let shown = TextForm {
+        app_id,
+        rating_id,
+        kind: TextKind::Reply,
+        text,
+    };
+    shown.outcome(&state, page, &request_id, result).await
 }
 
 #[derive(Deserialize)]
@@ -203,26 +189,83 @@ pub(super) async fn report_submit(
         return error_page(&page, e, &back);
     }
     let text = form.reason.clone();
-    match ratings::report(&state, &actor, rating_id, form.reason).await {
-        Ok(_) => Redirect::to(&format!(
-            "/market/apps/{app_id}?done=reported#review-{rating_id}"
-        ))
-        .into_response(),
-        Err(ServiceError::Invalid { .. }) => {
-            let mut errors = FormErrors::default();
-            let message = if text.trim().is_empty() {
-                page.t("market.report.empty").to_owned()
-            } else {
-                page.t("market.rate.too_long")
-                    .replace("{max}", &MAX_REASON_CHARS.to_string())
-            };
-            errors.push(&format!("report-{rating_id}"), message);
-            let drafts = Drafts {
-                report: Some((rating_id, text)),
-                ..Default::default()
-            };
-            app_view(&state, page, &request_id, app_id, None, errors, drafts).await
+    let result = ratings::report(&state, &actor, rating_id, form.reason).await;
+    let shown = TextForm {
+        app_id,
+        rating_id,
+        kind: TextKind::Report,
+        text,
+    };
+    shown.outcome(&state, page, &request_id, result).await
+}
+
+/// The two free-text forms under a review: an ISV's reply, anyone's report.
+#[derive(Clone, Copy)]
+enum TextKind {
+    Reply,
+    Report,
+}
+
+/// A reply or report as submitted, to show its outcome: the review again
+/// on success, or the app's page with the text kept and its error beside it.
+struct TextForm {
+    app_id: i64,
+    rating_id: i64,
+    kind: TextKind,
+    text: String,
+}
+
+impl TextForm {
+    async fn outcome<T>(
+        self,
+        state: &AppState,
+        page: Page,
+        request_id: &RequestId,
+        result: service::ServiceResult<T>,
+    ) -> Response {
+        let TextForm {
+            app_id,
+            rating_id,
+            kind,
+            text,
+        } = self;
+        let (name, done, empty_key, max) = match kind {
+            TextKind::Reply => ("reply", "replied", "market.reply.empty", MAX_TEXT_CHARS),
+            TextKind::Report => (
+                "report",
+                "reported",
+                "market.report.empty",
+                MAX_REASON_CHARS,
+            ),
+        };
+        match result {
+            Ok(_) => Redirect::to(&format!(
+                "/market/apps/{app_id}?done={done}#review-{rating_id}"
+            ))
+            .into_response(),
+            Err(ServiceError::Invalid { .. }) => {
+                let message = if text.trim().is_empty() {
+                    page.t(empty_key).to_owned()
+                } else {
+                    page.t("market.rate.too_long")
+                        .replace("{max}", &max.to_string())
+                };
+                let mut errors = FormErrors::default();
+                errors.push(&format!("{name}-{rating_id}"), message);
+                let draft = Some((rating_id, text));
+                let drafts = match kind {
+                    TextKind::Reply => Drafts {
+                        reply: draft,
+                        ..Default::default()
+                    },
+                    TextKind::Report => Drafts {
+                        report: draft,
+                        ..Default::default()
+                    },
+                };
+                app_view(state, page, request_id, app_id, None, errors, drafts).await
+            }
+            Err(e) => error_page(&page, e, &format!("/market/apps/{app_id}")),
         }
-        Err(e) => error_page(&page, e, &back),
     }
 }

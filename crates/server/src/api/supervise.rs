@@ -1,0 +1,154 @@
+//! The supervisor's desk: suspensions of apps and moderation of reported
+//! ratings. The use cases are `service::supervise`'.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use service::supervise::moderation::{self, ModerationView, ReportedRating};
+use service::supervise::suspensions::{self, SuspendedApp, SuspensionView};
+use utoipa::ToSchema;
+
+use super::{ApiJson, ApiPath};
+use crate::auth::{Authed, roles};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::RequestId;
+use crate::state::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(suspend_app, reinstate_app, suspended_apps, reported_ratings, hide_rating, restore_rating),
+    components(schemas(ReasonRequest)),
+    tags((name = "supervise", description = "The supervisor's desk: suspensions, moderation"))
+)]
+pub struct SuperviseApi;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/apps/{id}/suspend", post(suspend_app))
+        .route("/apps/{id}/reinstate", post(reinstate_app))
+        .route("/supervise/apps/suspended", get(suspended_apps))
+        .route("/supervise/ratings/reported", get(reported_ratings))
+        .route("/ratings/{id}/hide", post(hide_rating))
+        .route("/ratings/{id}/restore", post(restore_rating))
+}
+
+/// A supervisor's decision needs a reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    /// 1–500 characters.
+    pub reason: String,
+}
+
+/// Suspend an app (supervisor): it leaves the market at once and earns
+/// nothing while suspended; its ISV is notified.
+#[utoipa::path(post, path = "/api/v1/apps/{id}/suspend", tag = "supervise",
+    params(("id" = i64, Path, description = "app id")),
+    request_body = ReasonRequest, security(("bearer" = [])),
+    responses((status = 200, body = SuspensionView), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "already suspended, or withdrawn", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn suspend_app(
+    State(state): State<AppState>,
+    who: Authed<roles::Supervisor>,
+    request_id: RequestId,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReasonRequest>,
+) -> ApiResult<Json<SuspensionView>> {
+    let actor = who.current.actor(&request_id);
+    Ok(Json(
+        suspensions::suspend(&state, &actor, id, &req.reason).await?,
+    ))
+}
+
+/// Reinstate a suspended app (supervisor); its ISV is notified.
+#[utoipa::path(post, path = "/api/v1/apps/{id}/reinstate", tag = "supervise",
+    params(("id" = i64, Path, description = "app id")),
+    request_body = ReasonRequest, security(("bearer" = [])),
+    responses((status = 200, body = SuspensionView), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "not suspended", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn reinstate_app(
+    State(state): State<AppState>,
+    who: Authed<roles::Supervisor>,
+    request_id: RequestId,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReasonRequest>,
+) -> ApiResult<Json<SuspensionView>> {
+    let actor = who.current.actor(&request_id);
+    Ok(Json(
+        suspensions::reinstate(&state, &actor, id, &req.reason).await?,
+    ))
+}
+
+/// Apps suspended now, most recent first (supervisor).
+#[utoipa::path(get, path = "/api/v1/supervise/apps/suspended", tag = "supervise",
+    security(("bearer" = [])),
+    responses((status = 200, body = [SuspendedApp]), (status = 403, body = ErrorBody)))]
+pub async fn suspended_apps(
+    State(state): State<AppState>,
+    who: Authed<roles::Supervisor>,
+    request_id: RequestId,
+) -> ApiResult<Json<Vec<SuspendedApp>>> {
+    let actor = who.current.actor(&request_id);
+    Ok(Json(suspensions::suspended(&state, &actor).await?))
+}
+
+/// Reported ratings waiting for a decision, with their reports (supervisor).
+#[utoipa::path(get, path = "/api/v1/supervise/ratings/reported", tag = "supervise",
+    security(("bearer" = [])),
+    responses((status = 200, body = [ReportedRating]), (status = 403, body = ErrorBody)))]
+pub async fn reported_ratings(
+    State(state): State<AppState>,
+    who: Authed<roles::Supervisor>,
+    request_id: RequestId,
+) -> ApiResult<Json<Vec<ReportedRating>>> {
+    let actor = who.current.actor(&request_id);
+    Ok(Json(moderation::reported(&state, &actor).await?))
+}
+
+/// Hide a rating (supervisor): it leaves the average, the reviews (with its
+/// reply) and settlement from now on; the rater and the ISV are told.
+#[utoipa::path(post, path = "/api/v1/ratings/{id}/hide", tag = "supervise",
+    params(("id" = i64, Path, description = "rating id")),
+    request_body = ReasonRequest, security(("bearer" = [])),
+    responses((status = 200, body = ModerationView), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "already hidden", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn hide_rating(
+    State(state): State<AppState>,
+    who: Authed<roles::Supervisor>,
+    request_id: RequestId,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReasonRequest>,
+) -> ApiResult<Json<ModerationView>> {
+    let actor = who.current.actor(&request_id);
+    Ok(Json(
+        moderation::hide(&state, &actor, id, &req.reason).await?,
+    ))
+}
+
+/// Restore a hidden rating (supervisor); the rater and the ISV are told.
+#[utoipa::path(post, path = "/api/v1/ratings/{id}/restore", tag = "supervise",
+    params(("id" = i64, Path, description = "rating id")),
+    request_body = ReasonRequest, security(("bearer" = [])),
+    responses((status = 200, body = ModerationView), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "not hidden", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn restore_rating(
+    State(state): State<AppState>,
+    who: Authed<roles::Supervisor>,
+    request_id: RequestId,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReasonRequest>,
+) -> ApiResult<Json<ModerationView>> {
+    let actor = who.current.actor(&request_id);
+    Ok(Json(
+        moderation::restore(&state, &actor, id, &req.reason).await?,
+    ))
+}
