@@ -27,6 +27,7 @@ mod m20261124_000001_settlement_covering_indexes;
 mod m20261124_000002_settlement_corrections;
 mod m20261124_000010_notifications;
 mod m20261124_000011_invocation_queries;
+mod m20261203_000101_invocation_queries_refused;
 mod m20261203_000201_app_suspensions;
 mod m20261203_000202_settlement_audit_heads;
 mod m20261203_000301_order_rules;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_settlement_corrections::Migration),
             Box::new(m20261124_000010_notifications::Migration),
             Box::new(m20261124_000011_invocation_queries::Migration),
+            Box::new(m20261203_000101_invocation_queries_refused::Migration),
             Box::new(m20261203_000201_app_suspensions::Migration),
             Box::new(m20261203_000202_settlement_audit_heads::Migration),
             Box::new(m20261203_000301_order_rules::Migration),

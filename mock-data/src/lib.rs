@@ -44,7 +44,8 @@ pub fn reference_date() -> chrono::NaiveDate {
 pub struct Contract {
     pub input_schema: Value,
     pub output_schema: Value,
-    /// Names of the datasets apps may query.
+    /// The datasets apps may query, each with its access rule (`NAME: RULE`,
+    /// see `sandbox::access`).
     pub datasets: Vec<String>,
     /// Resource limits; empty means the platform defaults.
     pub limits: Value,

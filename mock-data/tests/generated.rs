@@ -80,7 +80,8 @@ fn there_are_four_services_with_at_least_twenty_cases_some_hidden() {
             "case ids are unique in {}",
             s.slug
         );
-        for name in &s.contract.datasets {
+        for grant in &s.contract.datasets {
+            let name = grant.split(':').next().unwrap_or(grant).trim();
             assert!(
                 !s.datasets[name].is_empty(),
                 "{}: dataset {name} is empty",
@@ -179,7 +180,7 @@ fn visit(v: &Value, f: &mut dyn FnMut(&str, &Value)) {
 fn the_social_insurance_service_keeps_the_agreed_record_format() {
     let services = services();
     let si = &services[0];
-    assert_eq!(si.contract.datasets, ["social_insurance"]);
+    assert_eq!(si.contract.datasets, ["social_insurance:subject"]);
     assert_eq!(
         si.contract.input_schema,
         serde_json::json!({"type":"object","title":"社保缴费记录查询","properties":{"months":{"type":"integer","minimum":1,"maximum":36,"title":"查询月数"}},"additionalProperties":false})
@@ -260,7 +261,8 @@ fn the_suite_directory_has_the_files_the_sandbox_reads() {
                 .expect("json");
         assert_eq!(cases.as_array().map(Vec::len), Some(s.cases.len()));
         assert!(cases[0]["expect"]["kind"] == "equals" && cases[0]["visibility"] == "sample");
-        for name in &s.contract.datasets {
+        for grant in &s.contract.datasets {
+            let name = grant.split(':').next().unwrap_or(grant).trim();
             let data: Value = serde_json::from_slice(
                 &std::fs::read(root.join("datasets").join(format!("{name}.json")))
                     .expect("dataset"),

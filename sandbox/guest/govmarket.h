@@ -1,5 +1,5 @@
 /*
- * govmarket.h - guest kit for the govmarket app ABI v1 (C, clang + wasi-libc).
+ * govmarket.h - guest kit for the govmarket app ABI v2 (C, clang + wasi-libc).
  *
  * One header, no other dependency. Include it in exactly one .c file (it defines functions).
  *
@@ -28,6 +28,10 @@
 #define GM_QUERY_NOT_FOUND (-2)     /* no record under that key */
 #define GM_QUERY_BAD_ARGUMENTS (-3) /* bad pointer, non-UTF-8, name > 64 or key > 256 bytes */
 #define GM_QUERY_QUOTA_EXCEEDED (-4) /* this run used its query quota */
+#define GM_QUERY_REFUSED (-5) /* ABI v2: the dataset's access rule does not reach this record */
+
+/* The app ABI version this header implements (see ABI.md, "Changes"). */
+#define GM_ABI_VERSION 2
 
 __attribute__((import_module("gov"), import_name("query"))) int32_t
 __gm_gov_query(const char *dataset, int32_t dataset_len, const char *key, int32_t key_len,

@@ -1,8 +1,10 @@
 //! Where `gov.query` finds records: the datasets an order grants its apps.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use crate::access::{Access, DatasetGrant};
 
 /// The datasets one run may read. The server implements it over the order's datasets in the
 /// database; [`MemoryDatasets`] holds them in memory for tests, suite directories and the CLI.
@@ -10,9 +12,10 @@ use std::sync::Arc;
 /// Both methods are called on the run's thread while the guest waits, so they should be cheap
 /// (a map lookup, not a network round trip per key).
 pub trait DatasetProvider: Send + Sync {
-    /// Whether the order's contract grants apps access to `dataset`. A query on a dataset that
-    /// is not granted answers "not permitted" even when the provider holds it.
-    fn is_granted(&self, dataset: &str) -> bool;
+    /// How the order's contract lets apps reach the records of `dataset`; `None` when it is not
+    /// granted (or granted without a rule). A query on a dataset that is not granted answers
+    /// "not permitted" even when the provider holds it.
+    fn access(&self, dataset: &str) -> Option<&Access>;
 
     /// The record stored under `key`, as compact JSON bytes, or `None` when there is none.
     fn get(&self, dataset: &str, key: &str) -> Option<Arc<[u8]>>;
@@ -43,7 +46,7 @@ pub enum DatasetError {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryDatasets {
     datasets: HashMap<String, HashMap<String, Arc<[u8]>>>,
-    granted: BTreeSet<String>,
+    granted: BTreeMap<String, Access>,
 }
 
 impl MemoryDatasets {
@@ -69,19 +72,22 @@ impl MemoryDatasets {
         self.datasets.insert(name.into(), records);
     }
 
-    /// Grant apps access to `dataset`.
-    pub fn grant(&mut self, dataset: impl Into<String>) -> &mut Self {
-        self.granted.insert(dataset.into());
+    /// Grant apps access to `dataset` under `access`.
+    pub fn grant(&mut self, dataset: impl Into<String>, access: Access) -> &mut Self {
+        self.granted.insert(dataset.into(), access);
         self
     }
 
-    /// Replace the grant list, e.g. with the contract's `datasets`.
-    pub fn set_grants<I, S>(&mut self, datasets: I) -> &mut Self
+    /// Replace the grant list with the contract's `datasets`. A grant without a rule (a contract
+    /// stored before rules existed) grants nothing.
+    pub fn set_grants<'a, I>(&mut self, grants: I) -> &mut Self
     where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
+        I: IntoIterator<Item = &'a DatasetGrant>,
     {
-        self.granted = datasets.into_iter().map(Into::into).collect();
+        self.granted = grants
+            .into_iter()
+            .filter_map(|g| Some((g.name.clone(), g.access.clone()?)))
+            .collect();
         self
     }
 
@@ -142,8 +148,8 @@ impl MemoryDatasets {
 }
 
 impl DatasetProvider for MemoryDatasets {
-    fn is_granted(&self, dataset: &str) -> bool {
-        self.granted.contains(dataset)
+    fn access(&self, dataset: &str) -> Option<&Access> {
+        self.granted.get(dataset)
     }
 
     fn get(&self, dataset: &str, key: &str) -> Option<Arc<[u8]>> {
@@ -167,9 +173,9 @@ mod tests {
         std::fs::write(dir.path().join("notes.txt"), "ignored").expect("write");
         let mut sets = MemoryDatasets::load_dir(dir.path()).expect("loads");
         assert_eq!(sets.names(), vec!["people"]);
-        assert!(!sets.is_granted("people"));
-        sets.grant("people");
-        assert!(sets.is_granted("people"));
+        assert!(sets.access("people").is_none());
+        sets.grant("people", Access::Subject);
+        assert_eq!(sets.access("people"), Some(&Access::Subject));
         let record = sets.get("people", "330106199001011234").expect("present");
         let value: serde_json::Value = serde_json::from_slice(&record).expect("json");
         assert_eq!(value, json!({"name": "张三"}));

@@ -9,6 +9,7 @@ use wasmtime::{Caller, Extern, ResourceLimiter};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
 
+use crate::access::{Access, contains_identity};
 use crate::datasets::DatasetProvider;
 
 /// `gov.query` result: the dataset is not granted by the order's contract.
@@ -20,6 +21,14 @@ pub const QUERY_NOT_FOUND: i32 = -2;
 pub const QUERY_BAD_ARGUMENTS: i32 = -3;
 /// `gov.query` result: the run has used its query quota.
 pub const QUERY_QUOTA_EXCEEDED: i32 = -4;
+/// `gov.query` result (ABI v2): the dataset is granted, but its access rule does not reach this
+/// record: not the subject's own, not the key of the input, or a record that does not name the
+/// subject as its owner.
+pub const QUERY_REFUSED: i32 = -5;
+
+/// The key recorded for a refused query whose key the app chose itself: it may be another
+/// person's identity, which no log may hold.
+pub const REDACTED_KEY: &str = "[redacted]";
 
 /// Longest dataset name accepted: names are identifiers chosen by a department.
 pub const MAX_DATASET_NAME_BYTES: usize = 64;
@@ -52,6 +61,22 @@ pub enum QueryStatus {
     BadArguments,
     /// Over the run's query quota.
     QuotaExceeded,
+    /// Refused by the dataset's access rule.
+    Refused,
+}
+
+impl QueryStatus {
+    /// The status of a record length or negative code as the guest saw it.
+    pub fn of_code(code: i32) -> Self {
+        match code {
+            QUERY_NOT_PERMITTED => Self::NotPermitted,
+            QUERY_NOT_FOUND => Self::NotFound,
+            QUERY_BAD_ARGUMENTS => Self::BadArguments,
+            QUERY_QUOTA_EXCEEDED => Self::QuotaExceeded,
+            QUERY_REFUSED => Self::Refused,
+            _ => Self::Found,
+        }
+    }
 }
 
 /// One `gov.query` call, recorded with the invocation.
@@ -171,10 +196,22 @@ impl HostMonotonicClock for VirtualClock {
 /// The `gov` side of a run.
 pub(crate) struct GovState {
     pub(crate) data: Arc<dyn DatasetProvider>,
+    /// Who the run is about: the token the app sees, the real key, and the input.
+    pub(crate) subject: Subject,
     pub(crate) quota: u32,
     pub(crate) used: u32,
     pub(crate) refused: u32,
     pub(crate) log: Vec<QueryRecord>,
+}
+
+/// The run's subject as the access rules need it.
+pub(crate) struct Subject {
+    /// `context.subject`: the opaque token the app was given.
+    pub(crate) token: String,
+    /// The subject's real key in the datasets (a resident ID number); never shown to the app.
+    pub(crate) identity: Option<String>,
+    /// The invocation's input, where `input` rules find their key.
+    pub(crate) input: serde_json::Value,
 }
 
 /// Everything a [`wasmtime::Store`] holds for one run.
@@ -231,11 +268,13 @@ pub(crate) fn gov_query(caller: &mut Caller<'_, HostState>, args: [i32; 6]) -> i
         gov.used += 1;
         lookup(
             gov.data.as_ref(),
+            &gov.subject,
             memory,
             dataset_bytes.as_deref(),
             key_bytes.as_deref(),
             buf_ptr,
             buf_cap,
+            &mut record.key,
         )
     };
     record.code = code;
@@ -246,13 +285,16 @@ pub(crate) fn gov_query(caller: &mut Caller<'_, HostState>, args: [i32; 6]) -> i
     code
 }
 
+#[allow(clippy::too_many_arguments)]
 fn lookup(
     data: &dyn DatasetProvider,
+    subject: &Subject,
     memory: &mut [u8],
     dataset: Option<&[u8]>,
     key: Option<&[u8]>,
     buf_ptr: i32,
     buf_cap: i32,
+    recorded_key: &mut String,
 ) -> (i32, QueryStatus) {
     let bad = (QUERY_BAD_ARGUMENTS, QueryStatus::BadArguments);
     let (Some(dataset), Some(key)) = (dataset, key) else {
@@ -264,11 +306,44 @@ fn lookup(
     let (Ok(dataset), Ok(key)) = (std::str::from_utf8(dataset), std::str::from_utf8(key)) else {
         return bad;
     };
-    if !data.is_granted(dataset) {
+    let Some(access) = data.access(dataset) else {
         return (QUERY_NOT_PERMITTED, QueryStatus::NotPermitted);
-    }
-    let Some(record) = data.get(dataset, key) else {
-        return (QUERY_NOT_FOUND, QueryStatus::NotFound);
+    };
+    let refused = (QUERY_REFUSED, QueryStatus::Refused);
+    let not_found = (QUERY_NOT_FOUND, QueryStatus::NotFound);
+    let record = match access {
+        Access::Reference => data.get(dataset, key),
+        Access::Subject => {
+            if key != subject.token {
+                *recorded_key = REDACTED_KEY.to_owned();
+                return refused;
+            }
+            let Some(identity) = &subject.identity else {
+                return not_found;
+            };
+            data.get(dataset, identity)
+        }
+        Access::Input {
+            key: pointer,
+            owner,
+        } => {
+            let expected = subject.input.pointer(pointer).and_then(key_text);
+            if expected.as_deref() != Some(key) {
+                *recorded_key = REDACTED_KEY.to_owned();
+                return refused;
+            }
+            let record = data.get(dataset, key);
+            if let Some(r) = &record
+                && !owner.is_empty()
+                && !owned_by(r, owner, subject.identity.as_deref())
+            {
+                return refused;
+            }
+            record
+        }
+    };
+    let Some(record) = record else {
+        return not_found;
     };
     let Ok(len) = i32::try_from(record.len()) else {
         // A record over 2 GiB cannot be expressed in the ABI; no real dataset has one.
@@ -282,6 +357,29 @@ fn lookup(
     }
     memory[buf.start..buf.start + record.len()].copy_from_slice(&record);
     (len, QueryStatus::Found)
+}
+
+/// A key as an input holds it: a string, or a number written as JSON writes it.
+fn key_text(v: &serde_json::Value) -> Option<std::borrow::Cow<'_, str>> {
+    match v {
+        serde_json::Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
+        serde_json::Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+        _ => None,
+    }
+}
+
+/// Whether the record names `identity` at one of the `owner` pointers.
+fn owned_by(record: &[u8], owner: &[String], identity: Option<&str>) -> bool {
+    let Some(identity) = identity else {
+        return false;
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(record) else {
+        return false;
+    };
+    owner
+        .iter()
+        .filter_map(|p| value.pointer(p))
+        .any(|v| contains_identity(v, identity))
 }
 
 #[cfg(test)]

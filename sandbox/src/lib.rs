@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod datasets;
 pub mod host;
 pub mod limits;
@@ -9,6 +10,7 @@ mod runtime;
 pub mod suite;
 pub mod validate;
 
+pub use access::{ABI_VERSION, Access, DatasetGrant, GrantError, pseudonym, suite_pseudonym};
 pub use datasets::{DatasetError, DatasetProvider, MemoryDatasets};
 pub use domain::Verdict;
 pub use host::{QueryRecord, QueryStatus};

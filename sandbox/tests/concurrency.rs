@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use sandbox::Access;
 use sandbox::{
     DatasetProvider, Limits, ModuleRef, QueryStatus, RunContext, RunRequest, Sandbox,
     SandboxConfig, Verdict,
@@ -24,8 +25,8 @@ struct Counting {
 }
 
 impl DatasetProvider for Counting {
-    fn is_granted(&self, _dataset: &str) -> bool {
-        true
+    fn access(&self, _dataset: &str) -> Option<&Access> {
+        Some(&Access::Reference)
     }
 
     fn get(&self, _dataset: &str, _key: &str) -> Option<Arc<[u8]>> {
@@ -68,6 +69,7 @@ fn request() -> RunRequest {
             now: "2026-07-01T09:00:00+08:00".into(),
         },
         seed: 1,
+        identity: None,
     }
 }
 

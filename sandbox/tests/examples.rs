@@ -129,6 +129,7 @@ fn two_runs_of_the_same_request_give_identical_output_and_instruction_counts() {
             now: "2026-07-01T09:00:00+08:00".into(),
         },
         seed: 42,
+        identity: Some("33010619900101123X".into()),
     };
     for module in [&module, &probe] {
         let a = sandbox.run(
@@ -170,7 +171,7 @@ fn a_query_on_a_dataset_the_contract_does_not_grant_is_refused_and_recorded() {
     let sandbox = sandbox();
     let suite = suite("social-insurance");
     let mut data = suite.datasets.clone();
-    data.set_grants(Vec::<String>::new());
+    data.set_grants(&[]);
     let request = RunRequest {
         input: json!({}),
         context: RunContext {
@@ -179,6 +180,7 @@ fn a_query_on_a_dataset_the_contract_does_not_grant_is_refused_and_recorded() {
             now: "2026-07-01T09:00:00+08:00".into(),
         },
         seed: 1,
+        identity: Some("33010619900101123X".into()),
     };
     let outcome = sandbox.run(
         ModuleRef::Wasm(&wasm("si_lookup")),
@@ -212,6 +214,7 @@ fn a_run_whose_output_breaks_a_stricter_output_schema_is_judged_invalid_output()
             now: "2026-07-01T09:00:00+08:00".into(),
         },
         seed: 1,
+        identity: Some("33010619900101123X".into()),
     };
 
     let mut long = sandbox.run(
@@ -332,6 +335,7 @@ fn a_restarted_worker_runs_a_version_by_sha256_from_the_disk_cache_even_if_artef
             now: "2026-07-01T09:00:00+08:00".into(),
         },
         seed: 3,
+        identity: Some("33010619900101123X".into()),
     };
     let sha256 = {
         let first = Sandbox::new(config.clone()).expect("sandbox");
@@ -419,6 +423,7 @@ fn an_artefact_from_a_differently_configured_engine_is_never_loaded_and_the_modu
             now: "2026-07-01T09:00:00+08:00".into(),
         },
         seed: 3,
+        identity: Some("33010619900101123X".into()),
     };
     let (sha256, reference) = {
         let first = Sandbox::new(config.clone()).expect("sandbox");
@@ -498,6 +503,7 @@ fn run_async_runs_on_a_blocking_thread_under_the_concurrency_bound() {
             now: "2026-07-01T09:00:00+08:00".into(),
         },
         seed: 9,
+        identity: Some("33020319881215456X".into()),
     };
     let outcomes = runtime.block_on(async {
         let tasks: Vec<_> = (0..4)

@@ -25,6 +25,7 @@ fn request() -> RunRequest {
             now: "2026-07-01T09:00:00+08:00".into(),
         },
         seed: 7,
+        identity: Some("330106199001011237".into()),
     }
 }
 
@@ -38,7 +39,7 @@ fn data() -> Arc<MemoryDatasets> {
         "tax_records",
         [("330106199001011237".to_owned(), json!({"income_fen": 1}))],
     );
-    sets.grant("social_insurance");
+    sets.grant("social_insurance", sandbox::Access::Subject);
     Arc::new(sets)
 }
 

@@ -63,6 +63,7 @@ fn run(sandbox: &Sandbox, wasm: &[u8], seed: u64) -> RunOutcome {
             now: "2026-07-01T09:00:00+08:00".into(),
         },
         seed,
+        identity: None,
     };
     sandbox.run(
         ModuleRef::Wasm(wasm),

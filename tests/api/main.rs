@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod complaints;
 mod config;
+mod data;
 mod market;
 mod metrics;
 mod moderation;

@@ -69,7 +69,7 @@ fn order_form(csrf: &str) -> Vec<(&'static str, String)> {
         ("deadline", "2099-12-31".into()),
         ("input_schema", pretty(&c["input_schema"])),
         ("output_schema", pretty(&c["output_schema"])),
-        ("datasets", "social_insurance".into()),
+        ("datasets", "social_insurance:subject".into()),
         ("instructions", "50000000".into()),
         ("memory_mib", "16".into()),
         ("wall_time_ms", "1000".into()),
@@ -227,7 +227,10 @@ async fn a_department_drafts_uploads_adds_cases_and_publishes_through_the_web() 
     assert_eq!(order["status"], "draft");
     assert_eq!(order["budget_fen"], 1_250_050, "12500.50 yuan in fen");
     assert_eq!(order["tags"], json!(["社保", "缴费"]));
-    assert_eq!(order["contract"]["datasets"], json!(["social_insurance"]));
+    assert_eq!(
+        order["contract"]["datasets"],
+        json!(["social_insurance:subject"])
+    );
     assert_eq!(order["contract"]["limits"]["memory_bytes"], 16 << 20);
     assert_eq!(order["contract"]["limits"]["instructions"], 50_000_000);
     assert_eq!(order["pass_threshold_bp"], 10_000);

@@ -88,6 +88,7 @@ fn request() -> RunRequest {
             now: "2026-07-01T09:00:00+08:00".into(),
         },
         seed: 1,
+        identity: Some(SUBJECT.into()),
     }
 }
 
@@ -181,7 +182,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         .context("the committed example app")?;
     let datasets_dir = repo_path("sandbox/guest/suites/social-insurance/datasets");
     let mut data = MemoryDatasets::load_dir(&datasets_dir)?;
-    data.grant("social_insurance");
+    data.grant("social_insurance", sandbox::Access::Subject);
     let record = data
         .get("social_insurance", SUBJECT)
         .context("the benchmark subject is in the example dataset")?;
@@ -311,12 +312,13 @@ pub fn once(args: &[String]) -> anyhow::Result<()> {
         ..SandboxConfig::default()
     })?;
     let mut data = MemoryDatasets::load_dir(datasets_dir.as_ref()).context("datasets")?;
-    data.grant("social_insurance");
+    data.grant("social_insurance", sandbox::Access::Subject);
     let request = RunRequest {
         context: RunContext {
             subject: subject.clone(),
             ..request().context
         },
+        identity: Some(subject.clone()),
         ..request()
     };
     let outcome = sandbox.run(

@@ -70,7 +70,7 @@ pub async fn datasets_from_stamps(
     contract: &Contract,
     rows: Vec<store::market::DatasetStamp>,
 ) -> Result<Arc<MemoryDatasets>, ServiceError> {
-    let mut grants = contract.datasets.clone();
+    let mut grants: Vec<String> = contract.datasets.iter().map(ToString::to_string).collect();
     grants.sort();
     let fingerprint = Fingerprint {
         datasets: rows
@@ -107,7 +107,7 @@ pub async fn datasets_from_stamps(
         }
         data.insert_dataset(name.clone(), records);
     }
-    data.set_grants(contract.datasets.iter().cloned());
+    data.set_grants(&contract.datasets);
     let data = Arc::new(data);
     let mut cache = cache.lock();
     if cache.len() >= MAX_CACHED_ORDERS {

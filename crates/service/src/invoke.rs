@@ -139,20 +139,19 @@ pub async fn run_for_citizen(
     let now = Utc::now();
     let tz = services.config.timezone;
     let local = now.with_timezone(&tz);
-    let subject = citizen
-        .id_number
-        .clone()
-        .unwrap_or_else(|| format!("citizen-{}", citizen.id));
     let request = sandbox::RunRequest {
         input,
         context: sandbox::RunContext {
-            subject,
+            subject: subject_for_app(services, app_id, citizen.id),
             locale: "zh-CN".into(),
             now: local.to_rfc3339(),
         },
         // Varies per request; a retry may see other random numbers, which
         // apps must not depend on for their answer anyway.
         seed: now.timestamp_micros() as u64 ^ (citizen.id as u64).rotate_left(32),
+        // The host maps the pseudonym back to the ID number for `subject`
+        // datasets; the app never sees it.
+        identity: citizen.id_number.clone(),
     };
     let started = std::time::Instant::now();
     let mut outcome = services
@@ -171,6 +170,7 @@ pub async fn run_for_citizen(
     let queries = std::mem::take(&mut outcome.queries)
         .into_iter()
         .map(|q| store::usage::DataQuery {
+            refused: q.status == sandbox::QueryStatus::Refused,
             dataset: q.dataset,
             key: q.key,
             code: q.code,
@@ -204,6 +204,18 @@ pub async fn run_for_citizen(
             .filter(|_| outcome.verdict == Verdict::Accepted),
         latency_us,
     })
+}
+
+/// What app `app_id` sees as `context.subject` for citizen `citizen_id`: a
+/// keyed hash of the platform's subject key, the app and the citizen. The
+/// same app always sees the same token; two apps cannot link theirs without
+/// the key; it is never the ID number.
+pub fn subject_for_app(services: &Services, app_id: i64, citizen_id: i64) -> String {
+    sandbox::pseudonym(
+        &services.subject_key,
+        &format!("app:{app_id}"),
+        &format!("citizen:{citizen_id}"),
+    )
 }
 
 /// The schema's complaints, by JSON pointer of the offending value.

@@ -19,6 +19,10 @@ pub struct Services {
     /// HMAC key for CSRF tokens; derived from the session secret so that
     /// every node of a deployment agrees without another setting.
     pub csrf_key: Arc<[u8]>,
+    /// HMAC key of the subjects apps see (`context.subject`, a per-app
+    /// pseudonym of the citizen); derived from the platform secret like
+    /// `csrf_key`, so every node maps a citizen to the same pseudonym.
+    pub subject_key: Arc<[u8]>,
     /// The one wasm runtime of this process: its engine, module cache and
     /// concurrency bound are shared by test runs and citizens' invocations.
     pub sandbox: sandbox::Sandbox,
@@ -81,6 +85,7 @@ impl Services {
         };
         let keys = Keys::new(&secret, config.token_ttl);
         let csrf_key = derive(&secret, b"govmarket csrf v1");
+        let subject_key = derive(&secret, b"govmarket subjects v1");
         let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig {
             cache_dir: Some(config.data_dir.join("module-cache")),
             ..Default::default()
@@ -99,6 +104,7 @@ impl Services {
             config: Arc::new(config),
             keys,
             csrf_key: csrf_key.into(),
+            subject_key: subject_key.into(),
             sandbox,
         })
     }

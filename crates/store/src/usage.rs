@@ -101,6 +101,8 @@ pub struct DataQuery {
     pub key: String,
     /// The record's length as the app saw it, or the negative ABI code.
     pub code: i32,
+    /// The dataset's access rule refused it.
+    pub refused: bool,
 }
 
 /// One invocation with the queries it made.
@@ -197,7 +199,7 @@ async fn record_chunk<C: ConnectionTrait>(
     Ok(answers)
 }
 
-/// 6 parameters a row; a run's queries are capped by its quota, so a chunk
+/// 7 parameters a row; a run's queries are capped by its quota, so a chunk
 /// of events can still exceed one statement's parameter budget.
 const QUERY_CHUNK: usize = 4000;
 
@@ -306,6 +308,7 @@ fn query_rows(events: &[UsageEvent], answers: &[Recorded]) -> Vec<invocation_que
                     dataset: Set(q.dataset.clone()),
                     record_key: Set(q.key.clone()),
                     code: Set(q.code),
+                    refused: Set(q.refused),
                     ..Default::default()
                 });
             }
@@ -503,6 +506,7 @@ pub async fn queries_of<C: ConnectionTrait>(
             dataset: q.dataset,
             key: q.record_key,
             code: q.code,
+            refused: q.refused,
         })
         .collect())
 }

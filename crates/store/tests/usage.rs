@@ -186,6 +186,7 @@ fn with_queries(invocation: NewInvocation, keys: &[&str]) -> UsageEvent {
                 dataset: "social_insurance".into(),
                 key: (*k).into(),
                 code: if k.is_empty() { -2 } else { 120 },
+                refused: false,
             })
             .collect(),
     }

@@ -449,7 +449,7 @@ pub fn service(population: &[Citizen]) -> DemoService {
         contract: Contract {
             input_schema: input_schema(),
             output_schema: output_schema(),
-            datasets: vec![DATASET.into()],
+            datasets: vec![format!("{DATASET}:subject")],
             limits: json!({}),
             threshold_percent: 100,
         },

@@ -428,7 +428,7 @@ pub fn service(population: &[Citizen]) -> DemoService {
         contract: Contract {
             input_schema: input_schema(),
             output_schema: output_schema(),
-            datasets: vec![DATASET.into()],
+            datasets: vec![format!("{DATASET}:input/certificate_no:owner/owner_id_number:owner/co_owners")],
             limits: json!({}),
             threshold_percent: 100,
         },

@@ -478,7 +478,7 @@ pub fn service(population: &[Citizen]) -> DemoService {
         contract: Contract {
             input_schema: input_schema(),
             output_schema: output_schema(),
-            datasets: vec![DATASET.into()],
+            datasets: vec![format!("{DATASET}:input/plate:owner/owner_id_number")],
             limits: json!({}),
             threshold_percent: 100,
         },

@@ -18,7 +18,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 
 use crate::datasets::DatasetProvider;
-use crate::host::{self, GovState, HostState, MemoryLimiter, QueryRecord, VirtualClock};
+use crate::host::{self, GovState, HostState, MemoryLimiter, QueryRecord, Subject, VirtualClock};
 use crate::limits::{Limits, ResolvedLimits};
 use crate::random::SeededRandom;
 use crate::validate::{self, Rejection};
@@ -131,7 +131,8 @@ pub enum ModuleRef<'a> {
 /// The `context` an app receives on stdin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunContext {
-    /// Opaque citizen reference (for the example service, the resident ID number).
+    /// Opaque subject token: a per-app pseudonym of the citizen (or organisation), never an ID
+    /// number. The app queries `subject` datasets with it.
     pub subject: String,
     /// The citizen's locale, e.g. `zh-CN`.
     pub locale: String,
@@ -148,6 +149,11 @@ pub struct RunRequest {
     pub context: RunContext,
     /// Seed of the app's random numbers: same seed, same numbers.
     pub seed: u64,
+    /// The subject's real key in the datasets (a resident ID number), which the host uses to
+    /// answer queries on `subject` datasets and to check owner fields. Never sent to the app
+    /// and never serialised.
+    #[serde(skip)]
+    pub identity: Option<String>,
 }
 
 /// What one run produced, whatever happened.
@@ -213,7 +219,7 @@ struct Inner {
     _ticker: EpochTicker,
 }
 
-/// The sandbox: validates modules and runs them under the app ABI v1 with hard limits.
+/// The sandbox: validates modules and runs them under the app ABI v2 with hard limits.
 ///
 /// Cheap to clone (an `Arc` inside); keep one per process.
 #[derive(Clone)]
@@ -571,6 +577,11 @@ impl Sandbox {
             limiter: MemoryLimiter::new(limits.memory_bytes),
             gov: GovState {
                 data,
+                subject: Subject {
+                    token: request.context.subject.clone(),
+                    identity: request.identity.clone(),
+                    input: request.input.clone(),
+                },
                 quota: limits.queries,
                 used: 0,
                 refused: 0,

@@ -51,7 +51,9 @@ pub struct TestCase {
     /// The `input` sent to the app.
     #[serde(default = "empty_object")]
     pub input: Value,
-    /// The `context.subject` (for the example service, a resident ID number).
+    /// The mock person the case is about: their key in the datasets (for the example service,
+    /// a resident ID number). The app sees their suite pseudonym as `context.subject`
+    /// ([`crate::suite_pseudonym`]), the same on the platform and in `govmarket app test`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// The expectation.

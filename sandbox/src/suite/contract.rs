@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::case::*;
+use crate::access::DatasetGrant;
 use crate::limits::Limits;
 use crate::runtime::RunOutcome;
 
@@ -16,9 +17,10 @@ pub struct Contract {
     pub input_schema: Value,
     /// JSON Schema of the app's output.
     pub output_schema: Value,
-    /// Datasets apps may query.
+    /// Datasets apps may query, each with its access rule (`NAME: RULE`, see
+    /// [`crate::access`]).
     #[serde(default)]
-    pub datasets: Vec<String>,
+    pub datasets: Vec<DatasetGrant>,
     /// Resource limits (absent fields take the platform defaults).
     #[serde(default)]
     pub limits: Limits,
@@ -41,6 +43,14 @@ pub enum ContractError {
     /// The threshold is over 100.
     #[error("threshold_percent {0} is over 100")]
     Threshold(u8),
+    /// A granted dataset has no access rule.
+    #[error("datasets[{index}]: dataset `{name}` has no access rule")]
+    NoAccessRule {
+        /// Its position in `datasets`.
+        index: usize,
+        /// Its name.
+        name: String,
+    },
 }
 
 /// A contract's schemas, compiled once and reused for every case or invocation.
@@ -106,10 +116,26 @@ impl ContractSchemas {
 }
 
 impl Contract {
+    /// The names of the granted datasets.
+    pub fn dataset_names(&self) -> impl Iterator<Item = &str> {
+        self.datasets.iter().map(|g| g.name.as_str())
+    }
+
     /// Compile the schemas.
     pub fn schemas(&self) -> Result<ContractSchemas, ContractError> {
         if self.threshold_percent > 100 {
             return Err(ContractError::Threshold(self.threshold_percent));
+        }
+        if let Some((index, g)) = self
+            .datasets
+            .iter()
+            .enumerate()
+            .find(|(_, g)| g.access.is_none())
+        {
+            return Err(ContractError::NoAccessRule {
+                index,
+                name: g.name.clone(),
+            });
         }
         let compile = |which, schema: &Value| {
             jsonschema::validator_for(schema).map_err(|e| ContractError::Schema {

@@ -132,12 +132,12 @@ impl SuiteDir {
         } else {
             MemoryDatasets::new()
         };
-        for name in &contract.datasets {
-            if !datasets.names().contains(&name.as_str()) {
-                return Err(SuiteError::MissingDataset(name.clone()));
+        for name in contract.dataset_names() {
+            if !datasets.names().contains(&name) {
+                return Err(SuiteError::MissingDataset(name.to_owned()));
             }
         }
-        datasets.set_grants(contract.datasets.iter().cloned());
+        datasets.set_grants(&contract.datasets);
         Ok(Self {
             contract,
             cases,

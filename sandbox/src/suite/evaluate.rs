@@ -334,17 +334,21 @@ fn run_case(
             ..blank_result(case, Verdict::InternalError)
         };
     }
+    // The case names a mock person; the app sees their suite pseudonym, as it would see a
+    // citizen's per-app pseudonym on the platform.
+    let identity = case
+        .subject
+        .clone()
+        .unwrap_or_else(|| options.default_subject.clone());
     let request = RunRequest {
         input: case.input.clone(),
         context: RunContext {
-            subject: case
-                .subject
-                .clone()
-                .unwrap_or_else(|| options.default_subject.clone()),
+            subject: crate::access::suite_pseudonym(&identity),
             locale: options.locale.clone(),
             now: options.now.clone(),
         },
         seed: case_seed(&case.id),
+        identity: (!identity.is_empty()).then_some(identity),
     };
     // By sha256 when the module is cached (it was validated just now), so the bytes are not
     // hashed again per case; by bytes when the cache lost it.

@@ -131,7 +131,7 @@ pub async fn put_dataset(
         ));
     }
     let contract = crate::appdata::contract_of(&order)?;
-    if !contract.datasets.iter().any(|d| d == name) {
+    if !contract.dataset_names().any(|d| d == name) {
         return Err(ServiceError::unprocessable(
             "dataset_not_granted",
             Msg::new("err.order.dataset_not_granted").arg("name", name),

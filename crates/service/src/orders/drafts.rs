@@ -26,7 +26,10 @@ pub struct ContractInput {
     /// JSON Schema of the app's output.
     #[schema(value_type = Object)]
     pub output_schema: Value,
-    /// Names of the datasets apps may query.
+    /// The datasets apps may query, each with its access rule:
+    /// `NAME:subject` (the citizen's own record), `NAME:input/pointer
+    /// [:owner/pointer]...` (the key at that pointer of the input, optionally
+    /// only a record naming the citizen) or `NAME:reference` (any key).
     #[serde(default, alias = "grants")]
     pub datasets: Vec<String>,
     /// Resource limits; absent fields take the platform defaults.
@@ -167,14 +170,28 @@ pub fn check_contract(services: &Services, c: &ContractInput) -> ServiceResult<V
         }
     }
     let mut seen = HashSet::new();
-    for name in &c.datasets {
-        check_dataset_name("contract.datasets", name)?;
-        if !seen.insert(name) {
+    let mut grants = Vec::with_capacity(c.datasets.len());
+    for text in &c.datasets {
+        let grant = sandbox::DatasetGrant::parse(text).map_err(|e| match e {
+            sandbox::GrantError::MissingRule(name) => ServiceError::invalid(
+                "contract.datasets",
+                Msg::new("err.order.dataset_access_missing").arg("name", name),
+            ),
+            sandbox::GrantError::BadRule { name, reason } => ServiceError::invalid(
+                "contract.datasets",
+                Msg::new("err.order.dataset_access_invalid")
+                    .arg("name", name)
+                    .arg("detail", reason),
+            ),
+        })?;
+        check_dataset_name("contract.datasets", &grant.name)?;
+        if !seen.insert(grant.name.clone()) {
             return Err(ServiceError::invalid(
                 "contract.datasets",
-                Msg::new("err.order.dataset_twice").arg("name", name),
+                Msg::new("err.order.dataset_twice").arg("name", &grant.name),
             ));
         }
+        grants.push(grant);
     }
     let caps = &services.sandbox.config().caps;
     let l = &c.limits;
@@ -203,7 +220,7 @@ pub fn check_contract(services: &Services, c: &ContractInput) -> ServiceResult<V
     let contract = Contract {
         input_schema: c.input_schema.clone(),
         output_schema: c.output_schema.clone(),
-        datasets: c.datasets.clone(),
+        datasets: grants,
         limits: c.limits.clone(),
         threshold_percent: sandbox::suite::DEFAULT_THRESHOLD_PERCENT,
     };

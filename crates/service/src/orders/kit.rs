@@ -66,10 +66,10 @@ pub async fn starter_kit_zip(
     let withheld: Vec<String> = contract
         .datasets
         .iter()
-        .filter(|d| !included.contains(d))
-        .cloned()
+        .filter(|d| !included.contains(&d.name))
+        .map(|d| d.name.clone())
         .collect();
-    contract.datasets.retain(|d| included.contains(d));
+    contract.datasets.retain(|d| included.contains(&d.name));
     files.push((
         "contract.json".into(),
         serde_json::to_vec_pretty(&contract).map_err(ServiceError::internal)?,

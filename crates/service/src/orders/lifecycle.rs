@@ -39,10 +39,8 @@ pub async fn move_order(
             .map(|d| d.name)
             .collect();
         let missing: Vec<&str> = contract
-            .datasets
-            .iter()
+            .dataset_names()
             .filter(|d| !present.contains(*d))
-            .map(String::as_str)
             .collect();
         if !missing.is_empty() {
             return Err(ServiceError::unprocessable(

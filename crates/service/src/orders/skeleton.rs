@@ -180,7 +180,12 @@ fn emit(value: &Value, indent: usize, out: &mut String) {
 
 /// The skeleton's `app.c` for an order titled `title` whose contract has
 /// `output_schema` and grants `datasets`.
-pub fn app_c(title: &str, order_id: i64, output_schema: &Value, datasets: &[String]) -> String {
+pub fn app_c(
+    title: &str,
+    order_id: i64,
+    output_schema: &Value,
+    datasets: &[sandbox::DatasetGrant],
+) -> String {
     let mut writes = String::new();
     emit(&default_value(output_schema), 4, &mut writes);
     // The title goes into a comment: it must not close it.
@@ -188,9 +193,10 @@ pub fn app_c(title: &str, order_id: i64, output_schema: &Value, datasets: &[Stri
     let grants = if datasets.is_empty() {
         "this order grants no dataset".to_owned()
     } else {
-        format!("datasets granted: {}", datasets.join(", "))
+        let list: Vec<String> = datasets.iter().map(ToString::to_string).collect();
+        format!("datasets granted: {}", list.join("; "))
     };
-    let example = datasets.first().map_or("DATASET", String::as_str);
+    let example = datasets.first().map_or("DATASET", |d| d.name.as_str());
     format!(
         r#"/*
  * {title} (order {order_id}): a skeleton app.
@@ -219,7 +225,9 @@ int main(void) {{
      * Read the citizen's input from `input`, and their records with
      *     int32_t code;
      *     char *record = gm_query("{example}", subject, &code);   (NULL when code < 0; free it)
-     * ({grants}). Then write the answer below instead of these defaults. */
+     * ({grants}). A `subject` dataset answers only the subject token, an `input` one only
+     * the key at its pointer of `input` (GM_QUERY_REFUSED otherwise; see ABI.md). Then
+     * write the answer below instead of these defaults. */
 
     static char out[65536];
     gm_writer w;
@@ -323,7 +331,10 @@ mod tests {
             3,
             &json!({"type": "object", "required": ["ok"],
             "properties": {"ok": {"type": "boolean"}}}),
-            &["people".into()],
+            &[sandbox::DatasetGrant::new(
+                "people",
+                sandbox::Access::Subject,
+            )],
         );
         assert!(
             !c.contains("x */ y"),

@@ -13,6 +13,8 @@ pub struct Model {
     pub dataset: String,
     pub record_key: String,
     pub code: i32,
+    /// The dataset's access rule refused the query (ABI v2).
+    pub refused: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

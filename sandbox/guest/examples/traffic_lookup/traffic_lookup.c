@@ -3,12 +3,14 @@
  * sort, and an output buffer sized to the answer.
  *
  * Input:  {"plate": "浙A12345", "only_unpaid": false}
- * Data:   dataset "traffic_violations", key = the plate; the record names its owner
+ * Data:   dataset "traffic_violations" (`traffic_violations:input/plate:owner/owner_id_number`), key = the
+ *         plate of the input
  * Output: {"found", "plate", "count", "total_fine_fen", "total_points", "violations": [{"time",
  *          "location", "code", "description", "fine_fen", "points", "status"}]}
  *
- * A vehicle counts as found only when it is registered to the citizen asking (context.subject):
- * plates are not secret, a stranger's violations are. Violations are listed newest first (ties
+ * A vehicle counts as found only when it is registered to the citizen asking: plates are not
+ * secret, a stranger's violations are. The host enforces it (ABI v2): a record that does not
+ * name the citizen as owner answers GM_QUERY_REFUSED, shown as not found. Violations are listed newest first (ties
  * by violation id), only the unpaid ones when asked; the totals cover the listed ones.
  */
 #include "../../govmarket.h"
@@ -84,7 +86,6 @@ int main(void) {
     const char *plate = gm_json_str(gm_json_get(input, "plate"), "");
     gm_json *only_unpaid_flag = gm_json_get(input, "only_unpaid");
     int only_unpaid = only_unpaid_flag && only_unpaid_flag->type == GM_BOOL && only_unpaid_flag->boolean;
-    const char *subject = gm_json_str(gm_json_get(gm_json_get(request, "context"), "subject"), "");
 
     out_buf plate_q = {0};
     out_quoted(&plate_q, plate);
@@ -93,8 +94,9 @@ int main(void) {
     int32_t code = 0;
     char *record_text = gm_query("traffic_violations", plate, &code);
     if (!record_text) {
-        if (code == GM_QUERY_NOT_FOUND || code == GM_QUERY_BAD_ARGUMENTS) {
-            gm_log("no vehicle under this plate (code %d)", (int)code);
+        if (code == GM_QUERY_NOT_FOUND || code == GM_QUERY_BAD_ARGUMENTS ||
+            code == GM_QUERY_REFUSED) {
+            gm_log("no vehicle of the citizen under this plate (code %d)", (int)code);
             return write_not_found(plate_q.text);
         }
         gm_log("gov.query failed with code %d", (int)code);
@@ -104,10 +106,6 @@ int main(void) {
     if (!record) {
         gm_log("record is not JSON");
         return 1;
-    }
-    if (strcmp(str_field(record, "owner_id_number"), subject) != 0) {
-        gm_log("vehicle is registered to someone else");
-        return write_not_found(plate_q.text);
     }
 
     gm_json *all = gm_json_get(record, "violations");
