@@ -7,6 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use service::supervise::moderation::{self, ModerationView, ReportedRating};
 use service::supervise::suspensions::{self, SuspendedApp, SuspensionView};
+use service::supervise::{moderation::Decision as Moderation, suspensions::Decision};
 use utoipa::ToSchema;
 
 use super::{ApiJson, ApiPath};
@@ -57,10 +58,7 @@ pub async fn suspend_app(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> ApiResult<Json<SuspensionView>> {
-    let actor = who.current.actor(&request_id);
-    Ok(Json(
-        suspensions::suspend(&state, &actor, id, &req.reason).await?,
-    ))
+    decide_app(&state, who, &request_id, id, Decision::Suspend, req).await
 }
 
 /// Reinstate a suspended app (supervisor); its ISV is notified.
@@ -78,9 +76,21 @@ pub async fn reinstate_app(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> ApiResult<Json<SuspensionView>> {
-    let actor = who.current.actor(&request_id);
+    decide_app(&state, who, &request_id, id, Decision::Reinstate, req).await
+}
+
+/// The one use case behind both app decisions.
+async fn decide_app(
+    state: &AppState,
+    who: Authed<roles::Supervisor>,
+    request_id: &RequestId,
+    id: i64,
+    decision: Decision,
+    req: ReasonRequest,
+) -> ApiResult<Json<SuspensionView>> {
+    let actor = who.current.actor(request_id);
     Ok(Json(
-        suspensions::reinstate(&state, &actor, id, &req.reason).await?,
+        suspensions::decide(state, &actor, id, decision, &req.reason).await?,
     ))
 }
 
@@ -126,10 +136,7 @@ pub async fn hide_rating(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> ApiResult<Json<ModerationView>> {
-    let actor = who.current.actor(&request_id);
-    Ok(Json(
-        moderation::hide(&state, &actor, id, &req.reason).await?,
-    ))
+    moderate(&state, who, &request_id, id, Moderation::Hide, req).await
 }
 
 /// Restore a hidden rating (supervisor); the rater and the ISV are told.
@@ -147,8 +154,20 @@ pub async fn restore_rating(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> ApiResult<Json<ModerationView>> {
-    let actor = who.current.actor(&request_id);
+    moderate(&state, who, &request_id, id, Moderation::Restore, req).await
+}
+
+/// The one use case behind both rating decisions.
+async fn moderate(
+    state: &AppState,
+    who: Authed<roles::Supervisor>,
+    request_id: &RequestId,
+    id: i64,
+    decision: Moderation,
+    req: ReasonRequest,
+) -> ApiResult<Json<ModerationView>> {
+    let actor = who.current.actor(request_id);
     Ok(Json(
-        moderation::restore(&state, &actor, id, &req.reason).await?,
+        moderation::decide(state, &actor, id, decision, &req.reason).await?,
     ))
 }

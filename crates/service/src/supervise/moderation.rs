@@ -77,35 +77,27 @@ pub struct ModerationView {
     pub reason: String,
 }
 
-/// Hides a rating with a reason (supervisor); its open reports are upheld.
-/// `NotFound` for a missing rating, `already_hidden` if hidden.
-pub async fn hide(
-    services: &Services,
-    actor: &Actor,
-    rating_id: i64,
-    why: &str,
-) -> ServiceResult<ModerationView> {
-    decide(services, actor, rating_id, why, true).await
+/// A supervisor's decision about a reported rating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The rating leaves the market and settlement; its open reports are
+    /// upheld.
+    Hide,
+    /// A hidden rating returns; its open reports are dismissed.
+    Restore,
 }
 
-/// Restores a hidden rating with a reason (supervisor); its open reports
-/// are dismissed. `not_hidden` if visible.
-pub async fn restore(
+/// Hides or restores a rating with a reason (supervisor). `NotFound` for a
+/// missing rating; hiding a hidden rating is `already_hidden`, restoring a
+/// visible one `not_hidden`.
+pub async fn decide(
     services: &Services,
     actor: &Actor,
     rating_id: i64,
+    decision: Decision,
     why: &str,
 ) -> ServiceResult<ModerationView> {
-    decide(services, actor, rating_id, why, false).await
-}
-
-async fn decide(
-    services: &Services,
-    actor: &Actor,
-    rating_id: i64,
-    why: &str,
-    hidden: bool,
-) -> ServiceResult<ModerationView> {
+    let hidden = decision == Decision::Hide;
     let user = actor.require(SUPERVISORS)?;
     let why = reason(why)?;
     let txn = services.db.begin_write().await?;

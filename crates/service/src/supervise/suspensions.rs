@@ -36,14 +36,48 @@ fn status_of(app: &store::entity::apps::Model) -> ServiceResult<AppStatus> {
         })
 }
 
-/// Suspends an active app with a reason (supervisor). It leaves the market,
-/// search and invocation at once; its ISV is told; audited. Suspending a
-/// suspended app is a conflict `already_suspended`, a withdrawn one
-/// `app_not_active`.
-pub async fn suspend(
+/// A supervisor's decision about an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// An active app leaves the market, search and invocation at once.
+    Suspend,
+    /// A suspended app returns to the market.
+    Reinstate,
+}
+
+impl Decision {
+    /// The app's status after the decision.
+    fn target(self) -> AppStatus {
+        match self {
+            Decision::Suspend => AppStatus::Suspended,
+            Decision::Reinstate => AppStatus::Active,
+        }
+    }
+
+    /// The conflict when the app is already where the decision would take
+    /// it (or, for a suspension, withdrawn meanwhile by another supervisor).
+    fn refused(self) -> ServiceError {
+        match self {
+            Decision::Suspend => ServiceError::conflict(
+                "already_suspended",
+                Msg::new("err.supervise.already_suspended"),
+            ),
+            Decision::Reinstate => {
+                ServiceError::conflict("not_suspended", Msg::new("err.supervise.not_suspended"))
+            }
+        }
+    }
+}
+
+/// Suspends an active app or reinstates a suspended one, with a reason
+/// (supervisor). Its ISV is told; audited. Suspending a suspended app is a
+/// conflict `already_suspended`, a withdrawn one `app_not_active`;
+/// reinstating an app that is not suspended is `not_suspended`.
+pub async fn decide(
     services: &Services,
     actor: &Actor,
     app_id: i64,
+    decision: Decision,
     why: &str,
 ) -> ServiceResult<SuspensionView> {
     let user = actor.require(SUPERVISORS)?;
@@ -53,123 +87,90 @@ pub async fn suspend(
         .await?
         .ok_or(ServiceError::NotFound(Thing::App))?;
     let status = status_of(&app)?;
-    if status == AppStatus::Suspended {
-        return Err(already_suspended());
-    }
-    status.move_to(AppStatus::Suspended).map_err(|_| {
-        ServiceError::conflict(
-            "app_not_active",
-            Msg::new("err.supervise.app_not_active").arg("status", status),
-        )
-    })?;
-    let s = store::suspensions::suspend(&txn, app.id, &why, Some(user.id))
-        .await
-        .map_err(|e| match e {
-            // Another supervisor suspended it meanwhile.
-            store::StoreError::Conflict { .. } => already_suspended(),
-            e => e.into(),
-        })?;
+    let concurrent = |e: store::StoreError| match e {
+        // Another supervisor decided meanwhile.
+        store::StoreError::Conflict { .. } => decision.refused(),
+        e => e.into(),
+    };
+    let (period, kind, action, notice) = match decision {
+        Decision::Suspend => {
+            if status == AppStatus::Suspended {
+                return Err(decision.refused());
+            }
+            status.move_to(AppStatus::Suspended).map_err(|_| {
+                ServiceError::conflict(
+                    "app_not_active",
+                    Msg::new("err.supervise.app_not_active").arg("status", status),
+                )
+            })?;
+            let s = store::suspensions::suspend(&txn, app.id, &why, Some(user.id))
+                .await
+                .map_err(concurrent)?;
+            (
+                (Some(s.suspended_at), None),
+                "app.suspended",
+                ("app.suspend", "暂停"),
+                format!(
+                    "应用「{}」已被监管暂停，暂停期间不在市场展示、不能使用、不计入结算。理由：{why} / \"{}\" was suspended by a supervisor: it is off the market and earns nothing while suspended. Reason: {why}",
+                    app.name, app.name
+                ),
+            )
+        }
+        Decision::Reinstate => {
+            if status != AppStatus::Suspended {
+                return Err(decision.refused());
+            }
+            let closed = store::suspensions::reinstate(&txn, app.id, &why, Some(user.id))
+                .await
+                .map_err(concurrent)?;
+            (
+                (
+                    closed.as_ref().map(|s| s.suspended_at),
+                    closed.and_then(|s| s.reinstated_at),
+                ),
+                "app.reinstated",
+                ("app.reinstate", "恢复"),
+                format!(
+                    "应用「{}」已恢复上架。理由：{why} / \"{}\" was reinstated. Reason: {why}",
+                    app.name, app.name
+                ),
+            )
+        }
+    };
     notify(
         &txn,
         Recipient::Org(app.isv_org_id),
-        "app.suspended",
-        format!(
-            "应用「{}」已被监管暂停，暂停期间不在市场展示、不能使用、不计入结算。理由：{why} / \"{}\" was suspended by a supervisor: it is off the market and earns nothing while suspended. Reason: {why}",
-            app.name, app.name
-        ),
+        kind,
+        notice,
         Some("/isv/apps".to_owned()),
     )
     .await?;
+    let (audit_action, verb) = action;
     store::audit::append(
         &txn,
         actor.audit(
-            "app.suspend",
+            audit_action,
             "app",
             app.id,
-            format!("暂停应用「{}」：{why}", app.name),
+            format!("{verb}应用「{}」：{why}", app.name),
         ),
     )
     .await?;
     txn.commit().await?;
-    // Off the market now: this node's availability cache and the search
-    // index; other nodes' caches expire within `AVAILABILITY_TTL`, and the
-    // market's listings read the status from the database.
+    // Off (or back on) the market now: this node's availability cache and
+    // the search index; other nodes' caches expire within
+    // `AVAILABILITY_TTL`, and the market's listings read the status from
+    // the database.
     crate::search_index::index_app(services, app.id).await;
+    let (suspended_at, reinstated_at) = period;
     Ok(SuspensionView {
         app_id: app.id,
         app_name: app.name,
-        status: AppStatus::Suspended.as_str().to_owned(),
+        status: decision.target().as_str().to_owned(),
         reason: why,
-        suspended_at: Some(s.suspended_at),
-        reinstated_at: None,
+        suspended_at,
+        reinstated_at,
     })
-}
-
-fn already_suspended() -> ServiceError {
-    ServiceError::conflict(
-        "already_suspended",
-        Msg::new("err.supervise.already_suspended"),
-    )
-}
-
-/// Reinstates a suspended app with a reason (supervisor): back on the
-/// market; its ISV is told; audited. `not_suspended` otherwise.
-pub async fn reinstate(
-    services: &Services,
-    actor: &Actor,
-    app_id: i64,
-    why: &str,
-) -> ServiceResult<SuspensionView> {
-    let user = actor.require(SUPERVISORS)?;
-    let why = reason(why)?;
-    let txn = services.db.begin_write().await?;
-    let app = store::apps::get(&txn, app_id)
-        .await?
-        .ok_or(ServiceError::NotFound(Thing::App))?;
-    if status_of(&app)? != AppStatus::Suspended {
-        return Err(not_suspended());
-    }
-    let closed = store::suspensions::reinstate(&txn, app.id, &why, Some(user.id))
-        .await
-        .map_err(|e| match e {
-            store::StoreError::Conflict { .. } => not_suspended(),
-            e => e.into(),
-        })?;
-    notify(
-        &txn,
-        Recipient::Org(app.isv_org_id),
-        "app.reinstated",
-        format!(
-            "应用「{}」已恢复上架。理由：{why} / \"{}\" was reinstated. Reason: {why}",
-            app.name, app.name
-        ),
-        Some("/isv/apps".to_owned()),
-    )
-    .await?;
-    store::audit::append(
-        &txn,
-        actor.audit(
-            "app.reinstate",
-            "app",
-            app.id,
-            format!("恢复应用「{}」：{why}", app.name),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    crate::search_index::index_app(services, app.id).await;
-    Ok(SuspensionView {
-        app_id: app.id,
-        app_name: app.name,
-        status: AppStatus::Active.as_str().to_owned(),
-        reason: why,
-        suspended_at: closed.as_ref().map(|s| s.suspended_at),
-        reinstated_at: closed.and_then(|s| s.reinstated_at),
-    })
-}
-
-fn not_suspended() -> ServiceError {
-    ServiceError::conflict("not_suspended", Msg::new("err.supervise.not_suspended"))
 }
 
 /// An app suspended now, for the supervisor's list.
