@@ -440,8 +440,8 @@ async fn the_demo_market_has_competing_apps_for_three_services_and_each_answers_
         .map_err(|e| e.into_anyhow())
         .expect("market");
     assert_eq!(
-        published, 5,
-        "the five competing apps are tested and listed"
+        published, 6,
+        "the six competing apps (one written in AssemblyScript) are tested and listed"
     );
 
     let (status, market) = app.get_json("/api/v1/market", None).await;
@@ -503,6 +503,11 @@ async fn the_demo_market_has_competing_apps_for_three_services_and_each_answers_
             "公积金资格自助查",
             "housing-fund-withdrawal",
             json!({"purpose": "purchase", "amount_fen": 99_000_000}),
+        ),
+        (
+            "公积金提取速核",
+            "housing-fund-withdrawal",
+            json!({"purpose": "retirement", "amount_fen": 1_000}),
         ),
     ];
     for (name, slug, input) in uses {

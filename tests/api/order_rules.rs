@@ -82,6 +82,10 @@ async fn the_department_writes_the_rules_everyone_reads_them_rendered_safely_and
 
     // The order page renders the Markdown, with nothing active left in it.
     let (status, html) = app.get_page(&format!("/orders/{id}")).await;
+    assert!(
+        html.contains("href=\"/docs/abi\""),
+        "the order page links the ABI guide"
+    );
     assert_eq!(status, 200);
     assert!(html.contains("<h1>社保缴费记录查询规则</h1>"), "{html}");
     assert!(html.contains("<strong>无记录</strong>"), "{html}");

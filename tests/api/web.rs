@@ -241,6 +241,14 @@ async fn unknown_pages_are_html_404s_and_the_api_reference_renders() {
     let (status, html) = app.get_page("/docs/api").await;
     assert_eq!(status, 200);
     assert!(html.contains("/api/v1/auth/login"));
+    // The ABI guide, rendered from the kit's own ABI.md.
+    let (status, html) = app.get_page("/docs/abi").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("应用接口（ABI）说明"), "{html}");
+    assert!(
+        html.contains("<code>gov.query</code>") && html.contains("AssemblyScript"),
+        "{html}"
+    );
 }
 
 #[tokio::test]

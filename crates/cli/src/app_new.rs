@@ -1,5 +1,5 @@
-//! `govmarket app new --order ID (--server URL | --kit DIR|ZIP) [--dir OUT]`: a vendor's new
-//! project from an order's starter kit.
+//! `govmarket app new --order ID (--server URL | --kit DIR|ZIP) [--lang c|assemblyscript]
+//! [--dir OUT]`: a vendor's new project from an order's starter kit.
 //!
 //! The kit is the platform's own (`GET /api/v1/orders/{id}/starter-kit.zip`): the contract,
 //! the sample cases and datasets, `kit.json`, the guest header, the ABI guide, the build
@@ -17,6 +17,18 @@ use anyhow::{Context as _, bail};
 pub enum Lang {
     /// C with clang and wasi-libc (`govmarket.h`, `build.sh`, `Makefile`).
     C,
+    /// AssemblyScript with its npm compiler (`assembly/govmarket.ts`, `build.sh`).
+    #[value(name = "assemblyscript")]
+    AssemblyScript,
+}
+
+impl Lang {
+    fn name(self) -> &'static str {
+        match self {
+            Lang::C => "C",
+            Lang::AssemblyScript => "AssemblyScript",
+        }
+    }
 }
 
 /// Arguments of `govmarket app new`.
@@ -42,6 +54,25 @@ pub struct AppNewArgs {
     #[arg(long, env = "GOVMARKET_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 }
+
+/// Where the kit keeps its AssemblyScript template.
+const AS_DIR: &str = "assemblyscript";
+
+/// The files every AssemblyScript project needs from the kit.
+const AS_FILES: [&str; 9] = [
+    "contract.json",
+    "cases.json",
+    "kit.json",
+    "ABI.md",
+    "assemblyscript/assembly/index.ts",
+    "assemblyscript/assembly/govmarket.ts",
+    "assemblyscript/asconfig.json",
+    "assemblyscript/package.json",
+    "assemblyscript/build.sh",
+];
+
+/// The kit's files that only a C project uses.
+const C_ONLY: [&str; 4] = ["app.c", "govmarket.h", "Makefile", "build.sh"];
 
 /// The files every C project needs from the kit.
 const C_FILES: [&str; 8] = [
@@ -83,6 +114,7 @@ pub fn run(args: AppNewArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("give --server URL or --kit DIR"),
     }
     check_kit(staging.path(), args.order, args.lang)?;
+    arrange(staging.path(), args.lang)?;
     make_executable(&staging.path().join("build.sh"))?;
     if out.exists() {
         std::fs::remove_dir(&out).with_context(|| format!("cannot replace {}", out.display()))?;
@@ -91,12 +123,20 @@ pub fn run(args: AppNewArgs) -> anyhow::Result<ExitCode> {
     std::fs::rename(&staged, &out)
         .with_context(|| format!("cannot write the project to {}", out.display()))?;
     let shown = out.display();
+    let (build, source) = match args.lang {
+        Lang::C => ("sh build.sh          # or: make", "app.c"),
+        Lang::AssemblyScript => (
+            "sh build.sh          # needs Node.js and npm",
+            "assembly/index.ts",
+        ),
+    };
     println!(
-        "created {shown} for order {order} (C)\n\n  cd {shown}\n  sh build.sh          # or: make\n  \
+        "created {shown} for order {order} ({lang})\n\n  cd {shown}\n  {build}\n  \
          govmarket app test app.wasm --suite .\n\n\
-         app.c answers in the shape the order's output schema asks for; write the order's \
-         rules in it (README.md, ABI.md).",
+         {source} answers in the shape the order's output schema asks for; write the order's \
+         rules in it (README.md, RULES.md, ABI.md).",
         order = args.order,
+        lang = args.lang.name(),
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -192,6 +232,7 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 fn check_kit(dir: &Path, order: i64, lang: Lang) -> anyhow::Result<()> {
     let needed: &[&str] = match lang {
         Lang::C => &C_FILES,
+        Lang::AssemblyScript => &AS_FILES,
     };
     let missing: Vec<&str> = needed
         .iter()
@@ -210,6 +251,37 @@ fn check_kit(dir: &Path, order: i64, lang: Lang) -> anyhow::Result<()> {
         Some(id) if id != order => bail!("this starter kit is of order {id}, not of order {order}"),
         _ => Ok(()),
     }
+}
+
+/// Leaves the files of one language: a C project drops the AssemblyScript
+/// template; an AssemblyScript one lifts it to the root in place of the C
+/// files.
+fn arrange(dir: &Path, lang: Lang) -> anyhow::Result<()> {
+    let template = dir.join(AS_DIR);
+    match lang {
+        Lang::C => {
+            if template.exists() {
+                std::fs::remove_dir_all(&template)
+                    .context("cannot drop the AssemblyScript template")?;
+            }
+        }
+        Lang::AssemblyScript => {
+            for file in C_ONLY {
+                let path = dir.join(file);
+                if path.exists() {
+                    std::fs::remove_file(&path)
+                        .with_context(|| format!("cannot drop {}", path.display()))?;
+                }
+            }
+            for entry in std::fs::read_dir(&template)? {
+                let entry = entry?;
+                std::fs::rename(entry.path(), dir.join(entry.file_name()))
+                    .with_context(|| format!("cannot move {}", entry.path().display()))?;
+            }
+            std::fs::remove_dir(&template).context("cannot drop the template directory")?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -517,7 +517,65 @@ fn app(args: &[&str], cwd: &std::path::Path) -> Output {
         .expect("run govmarket")
 }
 
-/// From each demo order's page to a local test run, as a new vendor goes:
+/// The guest kit's example app for the service whose contract this is, in
+/// `lang`, rewritten to include the project's own header or library.
+fn vendor_solution(contract: &str, lang: &str) -> Option<String> {
+    let guest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sandbox/guest");
+    let (path, from, to) = match lang {
+        "c" if contract.contains("\"housing_fund:") => (
+            "examples/hf_check/hf_check.c",
+            "\"../../govmarket.h\"",
+            "\"govmarket.h\"",
+        ),
+        "c" if contract.contains("\"social_insurance:") => {
+            ("apps/si_lookup.c", "\"../govmarket.h\"", "\"govmarket.h\"")
+        }
+        "c" if contract.contains("\"traffic_violations:") => (
+            "examples/traffic_lookup/traffic_lookup.c",
+            "\"../../govmarket.h\"",
+            "\"govmarket.h\"",
+        ),
+        "assemblyscript" if contract.contains("\"housing_fund:") => (
+            "assemblyscript/examples/hf_check_as.ts",
+            "\"../assembly/govmarket\"",
+            "\"./govmarket\"",
+        ),
+        _ => return None,
+    };
+    let source = std::fs::read_to_string(guest.join(path)).unwrap();
+    assert!(source.contains(from), "{path} includes {from}");
+    Some(source.replace(from, to))
+}
+
+/// What a C project holds.
+const C_PROJECT: [&str; 9] = [
+    "app.c",
+    "govmarket.h",
+    "ABI.md",
+    "build.sh",
+    "Makefile",
+    "README.md",
+    "contract.json",
+    "cases.json",
+    "kit.json",
+];
+
+/// What an AssemblyScript project holds.
+const AS_PROJECT: [&str; 10] = [
+    "assembly/index.ts",
+    "assembly/govmarket.ts",
+    "asconfig.json",
+    "package.json",
+    "ABI.md",
+    "build.sh",
+    "README.md",
+    "contract.json",
+    "cases.json",
+    "kit.json",
+];
+
+/// From each demo order's page to a local test run, as a new vendor goes
+/// (in C and in AssemblyScript):
 /// `app new --server` writes the project, its own `build.sh` builds it with
 /// clang, and `app test` runs every sample case on the module, each answer
 /// inside the output schema, and says what the platform also runs. The
@@ -546,8 +604,20 @@ async fn app_new_writes_a_project_per_demo_order_that_builds_and_runs_its_sample
         .collect();
     assert!(ids.len() >= 4, "the demo orders: {orders}");
 
-    for id in &ids {
-        let project = work.path().join(format!("order-{id}"));
+    let npm = Command::new("npm")
+        .arg("--version")
+        .output()
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    let langs = [
+        ("c", &clang, &C_PROJECT[..]),
+        ("assemblyscript", &npm, &AS_PROJECT[..]),
+    ];
+    let mut solved = 0;
+    for (id, (lang, toolchain, files)) in
+        ids.iter().flat_map(|id| langs.iter().map(move |l| (id, l)))
+    {
+        let project = work.path().join(format!("order-{id}-{lang}"));
         let out = app(
             &[
                 "app",
@@ -556,6 +626,8 @@ async fn app_new_writes_a_project_per_demo_order_that_builds_and_runs_its_sample
                 &id.to_string(),
                 "--server",
                 &base,
+                "--lang",
+                lang,
                 "--dir",
                 project.to_str().unwrap(),
             ],
@@ -567,27 +639,29 @@ async fn app_new_writes_a_project_per_demo_order_that_builds_and_runs_its_sample
             "{}",
             text(&out)
         );
-        for file in [
-            "app.c",
-            "govmarket.h",
-            "ABI.md",
-            "build.sh",
-            "Makefile",
-            "README.md",
-            "contract.json",
-            "cases.json",
-            "kit.json",
-        ] {
-            assert!(project.join(file).is_file(), "order {id}: no {file}");
+        for file in *files {
+            assert!(
+                project.join(file).is_file(),
+                "order {id} ({lang}): no {file}"
+            );
         }
+        let other = if *lang == "c" {
+            "assemblyscript"
+        } else {
+            "app.c"
+        };
+        assert!(
+            !project.join(other).exists(),
+            "order {id} ({lang}): only one language's files"
+        );
         let kit: serde_json::Value =
             serde_json::from_slice(&std::fs::read(project.join("kit.json")).unwrap()).unwrap();
         assert_eq!(kit["order_id"], *id, "{kit}");
         let hidden = kit["hidden_cases"].as_u64().expect("hidden_cases");
 
-        if let Err(why) = &clang {
-            // scripts/test.sh installs the toolchain, so CI always builds.
-            eprintln!("SKIPPED building order {id}: no clang for wasm32-wasi ({why})");
+        if let Err(why) = toolchain {
+            // scripts/test.sh installs both toolchains, so CI always builds.
+            eprintln!("SKIPPED building order {id} ({lang}): no toolchain ({why})");
             continue;
         }
         let out = Command::new("sh")
@@ -595,7 +669,11 @@ async fn app_new_writes_a_project_per_demo_order_that_builds_and_runs_its_sample
             .current_dir(&project)
             .output()
             .unwrap();
-        assert!(out.status.success(), "order {id}: build.sh: {}", text(&out));
+        assert!(
+            out.status.success(),
+            "order {id} ({lang}): build.sh: {}",
+            text(&out)
+        );
         let out = app(
             &["app", "test", "app.wasm", "--suite", ".", "--json"],
             &project,
@@ -621,7 +699,49 @@ async fn app_new_writes_a_project_per_demo_order_that_builds_and_runs_its_sample
             hidden > 0 && note.contains(&format!("the platform also runs {hidden} hidden case")),
             "order {id}: {note}"
         );
+
+        // A vendor then writes the order's rules into the project, using only its own files
+        // (the header or library it ships): the guest kit's example apps stand in for that
+        // work. Built by the project's build.sh, they pass every sample case.
+        let contract = std::fs::read_to_string(project.join("contract.json")).unwrap();
+        let Some(source) = vendor_solution(&contract, lang) else {
+            continue;
+        };
+        let target = if *lang == "c" {
+            "app.c"
+        } else {
+            "assembly/index.ts"
+        };
+        std::fs::write(project.join(target), source).unwrap();
+        let out = Command::new("sh")
+            .arg("build.sh")
+            .current_dir(&project)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "order {id} ({lang}): the vendor's app does not build: {}",
+            text(&out)
+        );
+        let out = app(
+            &["app", "test", "app.wasm", "--suite", ".", "--json"],
+            &project,
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("order {id}: {e}: {}", text(&out)));
+        let cases = report["cases"].as_array().expect("cases");
+        assert!(
+            !cases.is_empty() && cases.iter().all(|c| c["verdict"] == "accepted"),
+            "order {id} ({lang}): the vendor's app fails a sample case: {report}"
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        solved += 1;
     }
+    assert_eq!(
+        solved,
+        3 * usize::from(clang.is_ok()) + usize::from(npm.is_ok()),
+        "the C examples of three services and the AssemblyScript one, each built in its project"
+    );
 
     // A kit downloaded earlier, as a zip or unpacked, works the same; a kit
     // of another order or a directory in use is refused, writing nothing.

@@ -30,6 +30,24 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orders", get(list_page))
         .route("/orders/{id}", get(order_page))
+        .route("/docs/abi", get(abi_page))
+}
+
+/// The app ABI guide, the same text the starter kit carries as `ABI.md`.
+#[derive(Template, WebTemplate)]
+#[template(path = "orders/abi.html")]
+struct AbiPage {
+    page: Page,
+    abi_html: String,
+}
+
+async fn abi_page(page: Page) -> impl IntoResponse {
+    static HTML: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| super::markdown::render(service::orders::skeleton::ABI_MD));
+    AbiPage {
+        page,
+        abi_html: HTML.clone(),
+    }
 }
 
 pub(crate) fn yuan(fen: impl std::borrow::Borrow<i64>) -> String {

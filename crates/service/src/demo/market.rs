@@ -88,6 +88,17 @@ const DEMO_APPS: &[DemoApp] = &[
         stars: 3,
         comment: "结果对，但反应慢。",
     },
+    // Written in AssemblyScript with the kit's template: a vendor need not
+    // write C.
+    DemoApp {
+        slug: HOUSING_FUND_SLUG,
+        name: "公积金提取速核",
+        wasm: include_bytes!("../../../../sandbox/guest/assemblyscript/wasm/hf_check_as.wasm"),
+        release_notes: "用 AssemblyScript 编写：一次查询，列出全部不符合的原因和可提取上限。",
+        isv: SECOND_ISV,
+        stars: 4,
+        comment: "很快，原因列得清楚。",
+    },
 ];
 
 /// The orders seeder's name for the guest kit's reference app, and the

@@ -96,6 +96,7 @@ pub async fn starter_kit_zip(
          - app.c: 应用骨架，输出已符合输出模式 / a skeleton app whose output already satisfies the output schema\n\
          - govmarket.h, ABI.md: 应用接口头文件与说明 / the guest header and the ABI guide\n\
          - build.sh, Makefile: 用 clang 与 wasi-libc 构建 / build with clang and wasi-libc\n\
+         - assemblyscript/: AssemblyScript 模板（`govmarket app new --lang assemblyscript`）/ the AssemblyScript template\n\
          - contract.json: 输入输出模式、数据授权与资源限制 / schemas, data grants, limits\n\
          - cases.json: {n} 个示例用例 / sample cases ({hidden} hidden cases are run on the platform only)\n\
          - kit.json: 平台另行运行的隐藏用例数与通过门槛 / hidden cases and pass threshold of the platform's run\n\
@@ -137,6 +138,34 @@ pub async fn starter_kit_zip(
     files.push(("ABI.md".into(), skeleton::ABI_MD.into()));
     files.push(("build.sh".into(), skeleton::BUILD_SH.into()));
     files.push(("Makefile".into(), skeleton::MAKEFILE.into()));
+    // The AssemblyScript template (`govmarket app new --lang assemblyscript`
+    // lifts it to the project's root).
+    files.push((
+        "assemblyscript/assembly/index.ts".into(),
+        skeleton::index_ts(
+            &order.title,
+            order.id,
+            &contract.output_schema,
+            &contract.datasets,
+        )
+        .into_bytes(),
+    ));
+    files.push((
+        "assemblyscript/assembly/govmarket.ts".into(),
+        skeleton::GOVMARKET_TS.into(),
+    ));
+    files.push((
+        "assemblyscript/asconfig.json".into(),
+        skeleton::ASCONFIG_JSON.into(),
+    ));
+    files.push((
+        "assemblyscript/package.json".into(),
+        skeleton::PACKAGE_JSON.into(),
+    ));
+    files.push((
+        "assemblyscript/build.sh".into(),
+        skeleton::BUILD_SH_AS.into(),
+    ));
 
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()

@@ -242,6 +242,132 @@ int main(void) {{
     )
 }
 
+/// `s` as an AssemblyScript (TypeScript) string literal.
+fn ts_string(s: &str) -> String {
+    // JSON's string syntax is a subset of TypeScript's, and `\u2028`/`\u2029`
+    // are legal in TypeScript literals since ES2019.
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// The `JsonWriter` calls that write `value`, one per line.
+fn emit_ts(value: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match value {
+        Value::Null => {
+            let _ = writeln!(out, "{pad}w.null();");
+        }
+        Value::Bool(b) => {
+            let _ = writeln!(out, "{pad}w.bool({b});");
+        }
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => {
+                let _ = writeln!(out, "{pad}w.int({i});");
+            }
+            None => {
+                let _ = writeln!(out, "{pad}w.raw({});", ts_string(&n.to_string()));
+            }
+        },
+        Value::String(s) => {
+            let _ = writeln!(out, "{pad}w.string({});", ts_string(s));
+        }
+        Value::Array(items) => {
+            let _ = writeln!(out, "{pad}w.array();");
+            for item in items {
+                emit_ts(item, indent + 2, out);
+            }
+            let _ = writeln!(out, "{pad}w.end();");
+        }
+        Value::Object(map) => {
+            let _ = writeln!(out, "{pad}w.object();");
+            for (k, v) in map {
+                let _ = writeln!(out, "{}w.key({});", " ".repeat(indent + 2), ts_string(k));
+                emit_ts(v, indent + 2, out);
+            }
+            let _ = writeln!(out, "{pad}w.end();");
+        }
+    }
+}
+
+/// The AssemblyScript skeleton's `assembly/index.ts`: the same start as
+/// [`app_c`], written with the kit's `govmarket.ts`.
+pub fn index_ts(
+    title: &str,
+    order_id: i64,
+    output_schema: &Value,
+    datasets: &[sandbox::DatasetGrant],
+) -> String {
+    let mut writes = String::new();
+    emit_ts(&default_value(output_schema), 0, &mut writes);
+    let title = title.replace(['\n', '\r'], " ");
+    let grants = if datasets.is_empty() {
+        "this order grants no dataset".to_owned()
+    } else {
+        let list: Vec<String> = datasets.iter().map(ToString::to_string).collect();
+        format!("datasets granted: {}", list.join("; "))
+    };
+    let example = datasets.first().map_or("DATASET", |d| d.name.as_str());
+    format!(
+        r#"// {title} (order {order_id}): a skeleton app in AssemblyScript.
+//
+// It reads the request and answers with an output that satisfies the order's output schema,
+// so it builds, runs and is checked from the start; the cases fail until the rules are written.
+// Write them in the marked place: README.md and cases.json say what the order expects, ABI.md
+// how an app talks to the platform, assembly/govmarket.ts what the library offers.
+//
+// Build:  sh build.sh        (npm fetches the pinned AssemblyScript compiler once)
+// Check:  govmarket app test app.wasm --suite .
+import {{ readRequest, parse, member, memberStr, writeOutput, fail, JsonWriter }}
+  from "./govmarket";
+// Also there: query, QUERY_REFUSED and the other codes, memberInt, memberBool, log.
+
+const request = parse(readRequest());
+if (request === null) fail("request is not JSON");
+const input = member(request, "input");
+const subject = memberStr(member(request, "context"), "subject");
+
+// ---- the order's rules go here ----------------------------------------------------------
+// Read the citizen's input from `input`, and their records with
+//     const answer = query({example}, subject);   // answer.record: Json | null, answer.code
+// ({grants}). A `subject` dataset answers only the subject token, an `input` one only the key
+// at its pointer of `input` (QUERY_REFUSED otherwise; see ABI.md). Then write the answer below
+// instead of these defaults.
+
+const w = new JsonWriter();
+{writes}const out = w.finish();
+if (out === null) fail("the answer does not fit");
+writeOutput(out!);
+"#,
+        example = ts_string(example),
+    )
+}
+
+/// The AssemblyScript library, compiler settings and example of the guest kit.
+pub const GOVMARKET_TS: &str =
+    include_str!("../../../../sandbox/guest/assemblyscript/assembly/govmarket.ts");
+pub const ASCONFIG_JSON: &str =
+    include_str!("../../../../sandbox/guest/assemblyscript/asconfig.json");
+
+/// The AssemblyScript project's `package.json`: the compiler pinned to the
+/// version the platform's own kit is built and tested with.
+pub const PACKAGE_JSON: &str = r#"{
+  "name": "govmarket-app",
+  "private": true,
+  "scripts": { "build": "sh build.sh" },
+  "devDependencies": { "assemblyscript": "0.28.20" }
+}
+"#;
+
+/// The AssemblyScript project's `build.sh`.
+pub const BUILD_SH_AS: &str = r#"#!/bin/sh
+# Builds app.wasm from assembly/index.ts with the AssemblyScript compiler (Node.js and npm;
+# the first run installs the pinned compiler into node_modules/).
+set -eu
+cd "$(dirname "$0")"
+[ -x node_modules/.bin/asc ] || npm install --no-audit --no-fund --silent
+node_modules/.bin/asc assembly/index.ts --config asconfig.json -o app.wasm
+echo "built app.wasm ($(wc -c < app.wasm) bytes); check it: govmarket app test app.wasm --suite ."
+"#;
+
 /// The kit's `build.sh`.
 pub const BUILD_SH: &str = r#"#!/bin/sh
 # Builds app.wasm from app.c with clang and wasi-libc. On Debian/Ubuntu:
@@ -320,6 +446,38 @@ mod tests {
             default_value(&schema),
             json!({"n": 3, "m": -2, "s": "xx", "e": "yes", "k": 7, "a": [false], "o": {}})
         );
+    }
+
+    #[test]
+    fn the_project_pins_the_compiler_the_kit_is_built_with() {
+        let kit: Value = serde_json::from_str(include_str!(
+            "../../../../sandbox/guest/assemblyscript/package.json"
+        ))
+        .unwrap();
+        let project: Value = serde_json::from_str(PACKAGE_JSON).unwrap();
+        let pinned = &kit["devDependencies"]["assemblyscript"];
+        assert!(pinned.is_string());
+        assert_eq!(&project["devDependencies"]["assemblyscript"], pinned);
+    }
+
+    #[test]
+    fn the_assemblyscript_skeleton_writes_the_default_output() {
+        let ts = index_ts(
+            "a\nb",
+            5,
+            &json!({"type": "object", "required": ["ok", "why"],
+            "properties": {"ok": {"type": "boolean"}, "why": {"enum": ["x\"y"]}}}),
+            &[sandbox::DatasetGrant::new(
+                "people",
+                sandbox::Access::Subject,
+            )],
+        );
+        assert!(ts.starts_with("// a b (order 5)"), "{ts}");
+        assert!(
+            ts.contains("w.key(\"ok\");\n  w.bool(false);") && ts.contains("w.string(\"x\\\"y\");"),
+            "{ts}"
+        );
+        assert!(ts.contains("query(\"people\", subject)"), "{ts}");
     }
 
     #[test]
