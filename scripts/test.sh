@@ -124,5 +124,8 @@ env -u TEST_DATABASE_URL cargo test --workspace --locked
 echo "== the served OpenAPI document, checked by openapi-spec-validator"
 bash scripts/openapi-check.sh target/debug/govmarket
 
+echo "== a client generated from the served document drives the demo"
+bash scripts/openapi-client.sh target/debug/govmarket
+
 echo "== tests on PostgreSQL"
 TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres" cargo test --workspace --locked

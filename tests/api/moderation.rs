@@ -97,7 +97,9 @@ async fn a_supervisor_hides_a_reported_rating_and_restores_it() {
         .get_json("/api/v1/supervise/ratings/reported", Some(&supervisor))
         .await;
     assert_eq!(status, 200, "{queue}");
-    assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{queue}");
+    assert_eq!(queue["next"], Value::Null, "{queue}");
+    let queue = &queue["items"];
     assert_eq!(queue[0]["rating_id"], rating_id);
     assert_eq!(queue[0]["comment"], "加微信领红包");
     assert_eq!(queue[0]["reply"], "这不是我们的用户");
@@ -119,7 +121,7 @@ async fn a_supervisor_hides_a_reported_rating_and_restores_it() {
     let (_, queue) = app
         .get_json("/api/v1/supervise/ratings/reported", Some(&supervisor))
         .await;
-    assert_eq!(queue, json!([]));
+    assert_eq!(queue, json!({"items": [], "next": null}));
     let upheld = rating_reports::Entity::find()
         .filter(rating_reports::Column::Status.eq("upheld"))
         .count(app.state.db.conn())

@@ -248,6 +248,9 @@ async fn rating_too_often_is_refused_with_retry_after() {
         .parse()
         .unwrap();
     assert!(retry >= 1);
+    // the RateLimit header the document promises on every 429
+    let limit = resp.headers()["ratelimit"].to_str().unwrap().to_owned();
+    assert_eq!(limit, format!("\"default\";r=0;t={retry}"));
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
 }

@@ -92,8 +92,13 @@ async fn a_supervisor_suspends_and_reinstates_an_app_and_its_isv_is_told() {
         .get_json("/api/v1/supervise/apps/suspended", Some(&supervisor))
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body[0]["app_id"], a.app_id);
-    assert_eq!(body[0]["reason"], "疑似刷量，待核查");
+    assert_eq!(body["items"][0]["app_id"], a.app_id);
+    assert_eq!(body["items"][0]["reason"], "疑似刷量，待核查");
+    assert_eq!(
+        body["next"],
+        Value::Null,
+        "one page holds every suspended app"
+    );
 
     // The ISV is told, with the reason.
     let (_, notes) = app

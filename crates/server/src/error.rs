@@ -175,6 +175,12 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
+            // The IETF RateLimit header (draft-ietf-httpapi-ratelimit-headers):
+            // nothing remains of the quota until it resets in `t` seconds.
+            if let Ok(v) = HeaderValue::from_str(&format!("\"default\";r=0;t={secs}")) {
+                resp.headers_mut()
+                    .insert(header::HeaderName::from_static("ratelimit"), v);
+            }
         }
         resp
     }

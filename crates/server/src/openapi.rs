@@ -166,11 +166,17 @@ fn complete(doc: &mut serde_json::Value) {
                     op.remove("parameters");
                 }
             }
+            // An operation without a security requirement is public: say
+            // so (`security: []`), rather than leave clients to guess.
+            op.entry("security").or_insert_with(|| Value::Array(vec![]));
             if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
                 for (status, response) in responses.iter_mut() {
                     let Some(response) = response.as_object_mut() else {
                         continue;
                     };
+                    if status == "429" {
+                        response.insert("headers".into(), rate_limit_headers());
+                    }
                     if !response.contains_key("description") && !response.contains_key("$ref") {
                         let reason = status
                             .parse::<u16>()
@@ -184,6 +190,24 @@ fn complete(doc: &mut serde_json::Value) {
             }
         }
     }
+}
+
+/// What every 429 carries (`ApiError::too_many_requests` sends both).
+fn rate_limit_headers() -> serde_json::Value {
+    serde_json::json!({
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": true,
+            "schema": {"type": "integer", "minimum": 1},
+        },
+        "RateLimit": {
+            "description": "The quota's state (IETF draft-ietf-httpapi-ratelimit-headers): \
+                            nothing remains (`r=0`) until it resets in `t` seconds.",
+            "required": true,
+            "schema": {"type": "string"},
+            "example": "\"default\";r=0;t=30",
+        },
+    })
 }
 
 pub fn spec() -> &'static serde_json::Value {
@@ -240,7 +264,11 @@ pub fn groups() -> Vec<OperationGroup> {
                 .and_then(|r| r.as_object())
                 .map(|r| r.keys().cloned().collect::<Vec<_>>().join(" · "))
                 .unwrap_or_default();
-            let roles = if op.get("security").is_some() {
+            let secured = op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .is_some_and(|s| !s.is_empty());
+            let roles = if secured {
                 "Authorization: Bearer".to_owned()
             } else {
                 String::new()
@@ -346,6 +374,257 @@ mod tests {
             }
         }
         assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    /// Every operation of the document, as (method, path, operation).
+    fn operations() -> Vec<(&'static str, &'static str, &'static serde_json::Value)> {
+        let mut out = vec![];
+        for (path, item) in spec()["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                out.push((method.as_str(), path.as_str(), op));
+            }
+        }
+        out
+    }
+
+    /// A `$ref` to a schema, followed once.
+    fn resolve(schema: &serde_json::Value) -> &serde_json::Value {
+        match schema["$ref"].as_str() {
+            Some(r) => {
+                let name = r.trim_start_matches("#/components/schemas/");
+                &spec()["components"]["schemas"][name]
+            }
+            None => schema,
+        }
+    }
+
+    /// Lists are `{"items", "next"}`: no success response is a bare array,
+    /// and every object with an `items` array has a `next`.
+    #[test]
+    fn every_list_is_items_and_next() {
+        let mut problems = vec![];
+        let mut lists = 0;
+        for (method, path, op) in operations() {
+            for (status, r) in op["responses"].as_object().expect("responses") {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                let Some(schema) = r.pointer("/content/application~1json/schema") else {
+                    continue;
+                };
+                let schema = resolve(schema);
+                if schema["type"] == "array" {
+                    problems.push(format!("{method} {path}: {status} is a bare array"));
+                }
+                if schema["properties"]["items"]["type"] == "array" {
+                    lists += 1;
+                    if schema["properties"].get("next").is_none() {
+                        problems.push(format!("{method} {path}: a list without next"));
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert!(
+            lists >= 10,
+            "only {lists} lists found: the reader is broken"
+        );
+    }
+
+    /// A 429 says when to come back: `Retry-After` and `RateLimit`.
+    #[test]
+    fn every_rate_limited_response_documents_its_headers() {
+        let mut limited = 0;
+        for (method, path, op) in operations() {
+            let Some(r) = op["responses"].get("429") else {
+                continue;
+            };
+            limited += 1;
+            for h in ["Retry-After", "RateLimit"] {
+                assert!(
+                    r["headers"][h]["schema"].is_object(),
+                    "{method} {path}: 429 without {h}"
+                );
+            }
+            assert_eq!(
+                r["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody"
+            );
+        }
+        assert!(limited >= 3, "only {limited} rate-limited operations");
+        // invoking an app and rating it are limited
+        for path in ["/api/v1/apps/{id}/invoke", "/api/v1/apps/{id}/rating"] {
+            let item = &spec()["paths"][path];
+            assert!(
+                item.as_object()
+                    .expect(path)
+                    .values()
+                    .any(|op| op["responses"].get("429").is_some()),
+                "{path} documents no 429"
+            );
+        }
+    }
+
+    /// The operations that honour `Idempotency-Key` (the server reads it in
+    /// `api::invoke` only) document it as an optional header.
+    #[test]
+    fn idempotency_key_is_documented_where_it_is_accepted() {
+        const ACCEPTS: &[(&str, &str)] = &[("post", "/api/v1/apps/{id}/invoke")];
+        for (method, path, op) in operations() {
+            let header = op["parameters"].as_array().into_iter().flatten().find(|p| {
+                p["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("idempotency-key"))
+            });
+            if ACCEPTS.contains(&(method, path)) {
+                let header =
+                    header.unwrap_or_else(|| panic!("{method} {path}: no Idempotency-Key"));
+                assert_eq!(header["in"], "header");
+                assert_ne!(header["required"], true);
+            } else {
+                assert!(
+                    header.is_none(),
+                    "{method} {path} documents an Idempotency-Key it ignores"
+                );
+            }
+        }
+        let invoke = include_str!("api/invoke.rs");
+        assert!(
+            invoke.contains("\"idempotency-key\""),
+            "the invoke handler no longer reads the header"
+        );
+    }
+
+    /// Bearer tokens for the signed-in operations; the public ones are
+    /// marked `security: []`; nothing else.
+    #[test]
+    fn every_operation_states_its_security() {
+        assert_eq!(
+            spec()["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        let mut public = vec![];
+        for (method, path, op) in operations() {
+            let security = op["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path}: no security"));
+            for req in security {
+                let keys: Vec<&String> = req.as_object().expect("requirement").keys().collect();
+                assert_eq!(keys, ["bearer"], "{method} {path}");
+            }
+            if security.is_empty() {
+                public.push(format!("{method} {path}"));
+            }
+        }
+        for p in [
+            "post /api/v1/auth/login",
+            "get /api/v1/market",
+            "get /api/v1/public/settlements",
+        ] {
+            assert!(
+                public.iter().any(|x| x == p),
+                "{p} is not public: {public:?}"
+            );
+        }
+        assert!(!public.iter().any(|x| x == "get /api/v1/me"), "{public:?}");
+        assert!(
+            !public.iter().any(|x| x == "post /api/v1/apps/{id}/invoke"),
+            "{public:?}"
+        );
+    }
+
+    /// The upload is `multipart/form-data` with its three parts.
+    #[test]
+    fn the_upload_documents_its_multipart_parts() {
+        let body = &spec()["paths"]["/api/v1/orders/{id}/apps"]["post"]["requestBody"];
+        let schema = resolve(&body["content"]["multipart/form-data"]["schema"]);
+        let props = &schema["properties"];
+        assert_eq!(props["wasm"]["type"], "string", "{schema}");
+        assert!(props["name"].is_object(), "{schema}");
+        assert!(props["release_notes"].is_object(), "{schema}");
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .expect("required parts")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert!(
+            required.contains(&"wasm") && required.contains(&"name"),
+            "{required:?}"
+        );
+        assert!(!required.contains(&"release_notes"), "{required:?}");
+    }
+
+    /// Every example in the document has the type its schema declares (a
+    /// structural check; openapi-spec-validator in CI checks the rest).
+    #[test]
+    fn every_example_has_its_schema_type() {
+        fn json_type(v: &serde_json::Value) -> &'static str {
+            match v {
+                serde_json::Value::Null => "null",
+                serde_json::Value::Bool(_) => "boolean",
+                serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                serde_json::Value::Number(_) => "number",
+                serde_json::Value::String(_) => "string",
+                serde_json::Value::Array(_) => "array",
+                serde_json::Value::Object(_) => "object",
+            }
+        }
+        fn walk(v: &serde_json::Value, at: &str, problems: &mut Vec<String>, seen: &mut usize) {
+            match v {
+                serde_json::Value::Object(map) => {
+                    let schema = map.get("schema").unwrap_or(v);
+                    if let (Some(example), Some(ty)) = (map.get("example"), schema.get("type")) {
+                        *seen += 1;
+                        let actual = json_type(example);
+                        let allowed: Vec<&str> = match ty {
+                            serde_json::Value::Array(ts) => {
+                                ts.iter().filter_map(|t| t.as_str()).collect()
+                            }
+                            t => t.as_str().into_iter().collect(),
+                        };
+                        let fits = allowed.contains(&actual)
+                            || (actual == "integer" && allowed.contains(&"number"));
+                        if !fits {
+                            problems.push(format!("{at}: example {example} is no {ty}"));
+                        }
+                    }
+                    for (k, child) in map {
+                        walk(child, &format!("{at}/{k}"), problems, seen);
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        walk(child, &format!("{at}/{i}"), problems, seen);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut problems = vec![];
+        let mut seen = 0;
+        walk(spec(), "", &mut problems, &mut seen);
+        assert!(problems.is_empty(), "{problems:#?}");
+        // at least the RateLimit header's example is checked
+        assert!(seen >= 1);
+    }
+
+    /// `/docs/api` is built from this same document: every operation is a
+    /// row, and only the signed-in ones say they need a bearer token.
+    #[test]
+    fn the_reference_page_reads_the_document() {
+        let rows: Vec<OperationRow> = groups().into_iter().flat_map(|g| g.ops).collect();
+        assert_eq!(rows.len(), operations().len());
+        let login = rows
+            .iter()
+            .find(|o| o.path == "/api/v1/auth/login")
+            .expect("login row");
+        assert!(login.roles.is_empty(), "{login:?}");
+        let me = rows
+            .iter()
+            .find(|o| o.path == "/api/v1/me")
+            .expect("me row");
+        assert_eq!(me.roles, "Authorization: Bearer");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::state::AppState;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(upload, get_app, delete_app, get_version, version_progress, publish_version, withdraw_app),
+    components(schemas(UploadForm)),
     tags((name = "apps", description = "ISVs' apps, versions and test reports"))
 )]
 pub struct AppsApi;
@@ -34,11 +35,27 @@ pub fn router() -> Router<AppState> {
         .route("/versions/{id}/publish", post(publish_version))
 }
 
+/// The parts of an upload, as the document describes them (the handler
+/// reads the stream part by part, so this struct is never built).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The WebAssembly module (`application/wasm`), at most the order's
+    /// module cap.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/wasm")]
+    wasm: Vec<u8>,
+    /// The app's name; a second upload under the same name adds a version.
+    name: String,
+    /// What changed in this version.
+    release_notes: Option<String>,
+}
+
 /// Upload a version (ISV, multipart: `wasm`, `name`, `release_notes`). A
 /// second upload under the same name adds a version to that app. A module
 /// the sandbox refuses is 422 `invalid_module` for a new app (nothing is
 /// stored) and a `rejected` version of an existing one.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/apps", tag = "apps",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
     security(("bearer" = [])),
     responses((status = 201, body = UploadResult), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use service::supervise::moderation::{self, ModerationView, ReportedRating};
 use service::supervise::suspensions::{self, SuspendedApp, SuspensionView};
 use service::supervise::{moderation::Decision as Moderation, suspensions::Decision};
@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(suspend_app, reinstate_app, suspended_apps, reported_ratings, hide_rating, restore_rating),
-    components(schemas(ReasonRequest)),
+    components(schemas(ReasonRequest, SuspendedAppList, ReportedRatingList)),
     tags((name = "supervise", description = "The supervisor's desk: suspensions, moderation"))
 )]
 pub struct SuperviseApi;
@@ -40,6 +40,21 @@ pub fn router() -> Router<AppState> {
 pub struct ReasonRequest {
     /// 1–500 characters.
     pub reason: String,
+}
+
+/// The apps suspended now: every one on a single page (`next` is null).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuspendedAppList {
+    pub items: Vec<SuspendedApp>,
+    pub next: Option<i64>,
+}
+
+/// The reported ratings waiting for a decision: all on a single page
+/// (`next` is null).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportedRatingList {
+    pub items: Vec<ReportedRating>,
+    pub next: Option<i64>,
 }
 
 /// Suspend an app (supervisor): it leaves the market at once and earns
@@ -97,27 +112,29 @@ async fn decide_app(
 /// Apps suspended now, most recent first (supervisor).
 #[utoipa::path(get, path = "/api/v1/supervise/apps/suspended", tag = "supervise",
     security(("bearer" = [])),
-    responses((status = 200, body = [SuspendedApp]), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = SuspendedAppList), (status = 403, body = ErrorBody)))]
 pub async fn suspended_apps(
     State(state): State<AppState>,
     who: Authed<roles::Supervisor>,
     request_id: RequestId,
-) -> ApiResult<Json<Vec<SuspendedApp>>> {
+) -> ApiResult<Json<SuspendedAppList>> {
     let actor = who.current.actor(&request_id);
-    Ok(Json(suspensions::suspended(&state, &actor).await?))
+    let items = suspensions::suspended(&state, &actor).await?;
+    Ok(Json(SuspendedAppList { items, next: None }))
 }
 
 /// Reported ratings waiting for a decision, with their reports (supervisor).
 #[utoipa::path(get, path = "/api/v1/supervise/ratings/reported", tag = "supervise",
     security(("bearer" = [])),
-    responses((status = 200, body = [ReportedRating]), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = ReportedRatingList), (status = 403, body = ErrorBody)))]
 pub async fn reported_ratings(
     State(state): State<AppState>,
     who: Authed<roles::Supervisor>,
     request_id: RequestId,
-) -> ApiResult<Json<Vec<ReportedRating>>> {
+) -> ApiResult<Json<ReportedRatingList>> {
     let actor = who.current.actor(&request_id);
-    Ok(Json(moderation::reported(&state, &actor).await?))
+    let items = moderation::reported(&state, &actor).await?;
+    Ok(Json(ReportedRatingList { items, next: None }))
 }
 
 /// Hide a rating (supervisor): it leaves the average, the reviews (with its
