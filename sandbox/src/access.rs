@@ -12,8 +12,14 @@
 //!   For example `traffic_violations:input/plate:owner/owner_id_number`.
 //! - `reference`: non-personal data, any key.
 //!
+//! Any rule may end in `:fields/NAME/NAME…`: the top-level fields of a record the app is given
+//! (all of them when absent). Whatever the grant, a record handed to an app never carries an
+//! identity field (`id_number` or `…_id_number`, at any depth): see [`project`]. Owner checks
+//! read the full record before it is projected.
+//!
 //! Contracts may also write a grant as an object:
-//! `{"name": "…", "access": "input", "key": "/plate", "owner": ["/owner_id_number"]}`.
+//! `{"name": "…", "access": "input", "key": "/plate", "owner": ["/owner_id_number"],
+//! "fields": ["plate", "violations"]}`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -70,6 +76,8 @@ pub struct DatasetGrant {
     pub name: String,
     /// How its records may be reached.
     pub access: Option<Access>,
+    /// The top-level fields of a record the app is given; `None`: all (identity fields never).
+    pub fields: Option<Vec<String>>,
 }
 
 /// Why a grant does not parse.
@@ -107,7 +115,14 @@ impl DatasetGrant {
         Self {
             name: name.into(),
             access: Some(access),
+            fields: None,
         }
+    }
+
+    /// The grant limited to the top-level `fields` of each record.
+    pub fn with_fields(mut self, fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.fields = Some(fields.into_iter().map(Into::into).collect());
+        self
     }
 
     /// Parse `NAME:RULE`, requiring a rule.
@@ -121,6 +136,19 @@ impl DatasetGrant {
 
     /// Parse `NAME:RULE` or a bare `NAME` (no rule).
     fn parse_lenient(text: &str) -> Result<Self, GrantError> {
+        let (text, fields) = match text.split_once(":fields") {
+            Some((head, list)) => (head, Some(parse_fields(head, list)?)),
+            None => (text, None),
+        };
+        let mut grant = Self::parse_rule(text)?;
+        if fields.is_some() && grant.access.is_none() {
+            return Err(GrantError::MissingRule(grant.name));
+        }
+        grant.fields = fields;
+        Ok(grant)
+    }
+
+    fn parse_rule(text: &str) -> Result<Self, GrantError> {
         let mut parts = text.split(':').map(str::trim);
         let name = parts.next().unwrap_or_default();
         let bad = |reason: String| GrantError::BadRule {
@@ -131,6 +159,7 @@ impl DatasetGrant {
             return Ok(Self {
                 name: name.to_owned(),
                 access: None,
+                fields: None,
             });
         };
         let access = if rule == "subject" {
@@ -172,7 +201,64 @@ impl DatasetGrant {
         Ok(Self {
             name: name.to_owned(),
             access: Some(access),
+            fields: None,
         })
+    }
+}
+
+/// The field names of `:fields/a/b` (`list` is what follows `:fields`).
+fn parse_fields(name: &str, list: &str) -> Result<Vec<String>, GrantError> {
+    let name = name.split(':').next().unwrap_or_default().trim();
+    let bad = |reason: String| GrantError::BadRule {
+        name: name.to_owned(),
+        reason,
+    };
+    let Some(list) = list.trim().strip_prefix('/') else {
+        return Err(bad(
+            "`fields` needs field names, e.g. `fields/name/records`".into(),
+        ));
+    };
+    list.split('/')
+        .map(|f| {
+            if f.is_empty() || f.chars().any(|c| c.is_whitespace() || c == ',' || c == ':') {
+                Err(bad(format!("`{f}` is not a field name")))
+            } else if is_identity_field(f) {
+                Err(bad(format!(
+                    "`{f}` is an identity field, never given to an app"
+                )))
+            } else {
+                Ok(f.to_owned())
+            }
+        })
+        .collect()
+}
+
+/// Whether a field named `name` holds a person's identity: `id_number` or `…_id_number`.
+pub fn is_identity_field(name: &str) -> bool {
+    name == "id_number" || name.ends_with("_id_number")
+}
+
+/// `record` as an app may see it: only the top-level `fields` (all when `None`), and no
+/// identity field at any depth (a co-owner's ID number inside an array is dropped too).
+pub fn project(record: &serde_json::Value, fields: Option<&[String]>) -> serde_json::Value {
+    fn strip(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .filter(|(k, _)| !is_identity_field(k))
+                .map(|(k, v)| (k.clone(), strip(v)))
+                .collect(),
+            serde_json::Value::Array(items) => items.iter().map(strip).collect(),
+            other => other.clone(),
+        }
+    }
+    match (record, fields) {
+        (serde_json::Value::Object(map), Some(fields)) => map
+            .iter()
+            .filter(|(k, _)| fields.iter().any(|f| f == *k) && !is_identity_field(k))
+            .map(|(k, v)| (k.clone(), strip(v)))
+            .collect(),
+        _ => strip(record),
     }
 }
 
@@ -180,12 +266,16 @@ impl fmt::Display for DatasetGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)?;
         match &self.access {
-            None => Ok(()),
+            None => {}
             Some(Access::Input { key, owner }) => {
                 write!(f, ":input{key}")?;
-                owner.iter().try_for_each(|p| write!(f, ":owner{p}"))
+                owner.iter().try_for_each(|p| write!(f, ":owner{p}"))?;
             }
-            Some(a) => write!(f, ":{}", a.kind()),
+            Some(a) => write!(f, ":{}", a.kind())?,
+        }
+        match &self.fields {
+            Some(fields) => write!(f, ":fields/{}", fields.join("/")),
+            None => Ok(()),
         }
     }
 }
@@ -209,6 +299,8 @@ struct GrantObject {
     key: Option<String>,
     #[serde(default)]
     owner: Vec<String>,
+    #[serde(default)]
+    fields: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +327,9 @@ impl<'de> Deserialize<'de> for DatasetGrant {
                     for p in o.owner {
                         t = format!("{t}:owner{p}");
                     }
+                }
+                if let Some(fields) = o.fields {
+                    t = format!("{t}:fields/{}", fields.join("/"));
                 }
                 t
             }
@@ -306,6 +401,48 @@ mod tests {
         assert_eq!(object.to_string(), "tv:input/plate:owner/owner_id_number");
         let legacy: DatasetGrant = serde_json::from_value(json!("tv")).expect("lenient");
         assert_eq!(legacy.access, None);
+    }
+
+    #[test]
+    fn grants_may_name_the_fields_an_app_is_given() {
+        let g = DatasetGrant::parse("si:subject:fields/name/records").unwrap();
+        assert_eq!(
+            g.fields,
+            Some(vec!["name".to_owned(), "records".to_owned()])
+        );
+        assert_eq!(g.to_string(), "si:subject:fields/name/records");
+        let g = DatasetGrant::parse("p:input/no:owner/owner_id_number:fields/address").unwrap();
+        assert_eq!(
+            g.to_string(),
+            "p:input/no:owner/owner_id_number:fields/address"
+        );
+        let object: DatasetGrant = serde_json::from_value(json!(
+            {"name": "si", "access": "subject", "fields": ["name"]}
+        ))
+        .unwrap();
+        assert_eq!(object.to_string(), "si:subject:fields/name");
+        for bad in [
+            "si:subject:fields",
+            "si:subject:fields/",
+            "si:subject:fields/id_number",
+            "si:fields/name",
+            "si:subject:fields/a b",
+        ] {
+            assert!(DatasetGrant::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_projected_record_keeps_granted_fields_and_never_an_identity() {
+        let record = json!({"id_number": "X", "name": "沈婷", "months": 3,
+            "co_owners": [{"id_number": "Y", "name": "李四"}], "owner_id_number": "X"});
+        assert_eq!(
+            project(&record, None),
+            json!({"name": "沈婷", "months": 3, "co_owners": [{"name": "李四"}]})
+        );
+        let fields = ["name".to_owned(), "id_number".to_owned()];
+        assert_eq!(project(&record, Some(&fields)), json!({"name": "沈婷"}));
+        assert_eq!(project(&json!([{"a_id_number": 1}]), None), json!([{}]));
     }
 
     #[test]

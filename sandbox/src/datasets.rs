@@ -18,7 +18,22 @@ pub trait DatasetProvider: Send + Sync {
     fn access(&self, dataset: &str) -> Option<&Access>;
 
     /// The record stored under `key`, as compact JSON bytes, or `None` when there is none.
+    /// The full record: the host reads owner fields in it, and hands the app [`Self::shown`].
     fn get(&self, dataset: &str, key: &str) -> Option<Arc<[u8]>>;
+
+    /// The record under `key` as the app may see it: projected to the fields its grant names,
+    /// without identity fields ([`crate::access::project`]). The default projects [`Self::get`]
+    /// on each call; [`MemoryDatasets`] projects once when it loads.
+    fn shown(&self, dataset: &str, key: &str) -> Option<Arc<[u8]>> {
+        let raw = self.get(dataset, key)?;
+        Some(match serde_json::from_slice::<serde_json::Value>(&raw) {
+            Ok(v) => serde_json::to_vec(&crate::access::project(&v, None))
+                .unwrap_or_default()
+                .into(),
+            // Not JSON: nothing to project, and no field to strip.
+            Err(_) => raw,
+        })
+    }
 }
 
 /// Errors loading datasets from JSON files.
@@ -46,7 +61,10 @@ pub enum DatasetError {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryDatasets {
     datasets: HashMap<String, HashMap<String, Arc<[u8]>>>,
+    /// Each record as apps see it (projected), sharing the full one when nothing is dropped.
+    shown: HashMap<String, HashMap<String, Arc<[u8]>>>,
     granted: BTreeMap<String, Access>,
+    fields: BTreeMap<String, Vec<String>>,
 }
 
 impl MemoryDatasets {
@@ -69,12 +87,45 @@ impl MemoryDatasets {
                 (key, Arc::<[u8]>::from(bytes))
             })
             .collect();
-        self.datasets.insert(name.into(), records);
+        let name = name.into();
+        self.datasets.insert(name.clone(), records);
+        self.project_dataset(&name);
+    }
+
+    /// Recomputes what apps see of `name`'s records under its grant's fields.
+    fn project_dataset(&mut self, name: &str) {
+        let Some(records) = self.datasets.get(name) else {
+            return;
+        };
+        let fields = self.fields.get(name).map(Vec::as_slice);
+        let shown = records
+            .iter()
+            .map(|(key, raw)| {
+                let shown = match serde_json::from_slice::<serde_json::Value>(raw) {
+                    Ok(v) => {
+                        let bytes = serde_json::to_vec(&crate::access::project(&v, fields))
+                            .unwrap_or_default();
+                        if bytes[..] == raw[..] {
+                            Arc::clone(raw)
+                        } else {
+                            bytes.into()
+                        }
+                    }
+                    Err(_) => Arc::clone(raw),
+                };
+                (key.clone(), shown)
+            })
+            .collect();
+        self.shown.insert(name.to_owned(), shown);
     }
 
     /// Grant apps access to `dataset` under `access`.
     pub fn grant(&mut self, dataset: impl Into<String>, access: Access) -> &mut Self {
-        self.granted.insert(dataset.into(), access);
+        let dataset = dataset.into();
+        self.granted.insert(dataset.clone(), access);
+        if self.fields.remove(&dataset).is_some() {
+            self.project_dataset(&dataset);
+        }
         self
     }
 
@@ -84,10 +135,22 @@ impl MemoryDatasets {
     where
         I: IntoIterator<Item = &'a DatasetGrant>,
     {
+        let grants: Vec<&DatasetGrant> = grants.into_iter().collect();
         self.granted = grants
-            .into_iter()
+            .iter()
             .filter_map(|g| Some((g.name.clone(), g.access.clone()?)))
             .collect();
+        let fields: BTreeMap<String, Vec<String>> = grants
+            .iter()
+            .filter_map(|g| Some((g.name.clone(), g.fields.clone()?)))
+            .collect();
+        if fields != self.fields {
+            self.fields = fields;
+            let names: Vec<String> = self.datasets.keys().cloned().collect();
+            for name in names {
+                self.project_dataset(&name);
+            }
+        }
         self
     }
 
@@ -154,6 +217,10 @@ impl DatasetProvider for MemoryDatasets {
 
     fn get(&self, dataset: &str, key: &str) -> Option<Arc<[u8]>> {
         self.datasets.get(dataset)?.get(key).cloned()
+    }
+
+    fn shown(&self, dataset: &str, key: &str) -> Option<Arc<[u8]>> {
+        self.shown.get(dataset)?.get(key).cloned()
     }
 }
 

@@ -312,7 +312,7 @@ fn lookup(
     let refused = (QUERY_REFUSED, QueryStatus::Refused);
     let not_found = (QUERY_NOT_FOUND, QueryStatus::NotFound);
     let record = match access {
-        Access::Reference => data.get(dataset, key),
+        Access::Reference => data.shown(dataset, key),
         Access::Subject => {
             if key != subject.token {
                 *recorded_key = REDACTED_KEY.to_owned();
@@ -321,7 +321,7 @@ fn lookup(
             let Some(identity) = &subject.identity else {
                 return not_found;
             };
-            data.get(dataset, identity)
+            data.shown(dataset, identity)
         }
         Access::Input {
             key: pointer,
@@ -332,14 +332,14 @@ fn lookup(
                 *recorded_key = REDACTED_KEY.to_owned();
                 return refused;
             }
-            let record = data.get(dataset, key);
-            if let Some(r) = &record
-                && !owner.is_empty()
-                && !owned_by(r, owner, subject.identity.as_deref())
+            if !owner.is_empty()
+                && let Some(r) = data.get(dataset, key)
+                && !owned_by(&r, owner, subject.identity.as_deref())
             {
                 return refused;
             }
-            record
+            // The owner check read the full record; the app gets its projection.
+            data.shown(dataset, key)
         }
     };
     let Some(record) = record else {

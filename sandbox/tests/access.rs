@@ -192,6 +192,7 @@ fn a_reference_dataset_answers_any_key_and_an_ungranted_rule_answers_not_permitt
     sets.set_grants(&[sandbox::DatasetGrant {
         name: "holidays".into(),
         access: None,
+        fields: None,
     }]);
     let outcome = run(&querying("holidays", &["2026"]), json!({}), sets);
     assert_eq!(outcome.queries[0].status, QueryStatus::NotPermitted);

@@ -41,6 +41,8 @@ fn modules() -> Vec<utoipa::openapi::OpenApi> {
         api::questions::QuestionsApi::openapi(),
         api::apps::AppsApi::openapi(),
         api::notifications::NotificationsApi::openapi(),
+        api::me::MeApi::openapi(),
+        api::evidence::EvidenceApi::openapi(),
         api::supervise::SuperviseApi::openapi(),
     ]
 }
@@ -648,8 +650,10 @@ mod tests {
             ("audit.rs", include_str!("api/audit.rs")),
             ("auth.rs", include_str!("api/auth.rs")),
             ("complaints.rs", include_str!("api/complaints.rs")),
+            ("evidence.rs", include_str!("api/evidence.rs")),
             ("invoke.rs", include_str!("api/invoke.rs")),
             ("market.rs", include_str!("api/market.rs")),
+            ("me.rs", include_str!("api/me.rs")),
             ("mod.rs", include_str!("api/mod.rs")),
             ("notifications.rs", include_str!("api/notifications.rs")),
             ("orders.rs", include_str!("api/orders.rs")),

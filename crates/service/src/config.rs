@@ -79,6 +79,13 @@ pub struct Config {
     /// HMAC key for session tokens and CSRF tokens. `None`: generated once
     /// and kept in `<data_dir>/jwt-secret`.
     pub jwt_secret: Option<Secret>,
+    /// HMAC key of the per-app pseudonyms apps see as `context.subject`
+    /// (`GOVMARKET_SUBJECT_KEY`, at least 32 characters; the same on every
+    /// node). `None`, the demo/dev default: derived from the JWT secret.
+    /// **Rotating it changes every pseudonym**: each app then sees each
+    /// citizen as a new subject, and records an app keeps by subject no
+    /// longer match.
+    pub subject_key: Option<Secret>,
     pub token_ttl: Duration,
     pub timezone: Tz,
     pub body_limit_bytes: usize,
@@ -113,6 +120,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub jwt_secret: Option<Secret>,
+    pub subject_key: Option<Secret>,
     pub token_ttl_hours: Option<u64>,
     pub timezone: Option<String>,
     pub body_limit_bytes: Option<usize>,
@@ -225,6 +233,18 @@ impl Config {
         {
             return Err(ConfigError::Invalid {
                 name: "GOVMARKET_JWT_SECRET",
+                value: "***".into(),
+                reason: "must be at least 32 characters".into(),
+            });
+        }
+        let subject_key = env("GOVMARKET_SUBJECT_KEY")
+            .map(Secret)
+            .or(file.subject_key);
+        if let Some(s) = &subject_key
+            && s.expose().trim().len() < 32
+        {
+            return Err(ConfigError::Invalid {
+                name: "GOVMARKET_SUBJECT_KEY",
                 value: "***".into(),
                 reason: "must be at least 32 characters".into(),
             });
@@ -351,6 +371,7 @@ impl Config {
             data_dir,
             database_url,
             jwt_secret,
+            subject_key,
             token_ttl: Duration::from_secs(token_ttl_hours * 3600),
             timezone,
             body_limit_bytes,
@@ -667,6 +688,48 @@ mod tests {
         assert!(err.to_string().contains("GOVMARKET_RATE_BURST"), "{err}");
         let err = toml::from_str::<FileConfig>("invoke_burst = -1").unwrap_err();
         assert!(err.to_string().contains("invoke_burst"), "{err}");
+    }
+
+    #[test]
+    fn the_subject_key_has_its_own_setting_checked_at_startup() {
+        let c = Config::resolve(FileConfig::default(), env_of(&[]), Overrides::default()).unwrap();
+        assert!(
+            c.subject_key.is_none(),
+            "demo default: derived from the JWT secret"
+        );
+        let file: FileConfig =
+            toml::from_str("subject_key = \"file-subject-key-0123456789abcdef0123\"").unwrap();
+        let c = Config::resolve(file, env_of(&[]), Overrides::default()).unwrap();
+        assert_eq!(
+            c.subject_key.as_ref().map(Secret::expose),
+            Some("file-subject-key-0123456789abcdef0123")
+        );
+        let c = Config::resolve(
+            FileConfig::default(),
+            env_of(&[(
+                "GOVMARKET_SUBJECT_KEY",
+                "env-subject-key-0123456789abcdef01234",
+            )]),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.subject_key.as_ref().map(Secret::expose),
+            Some("env-subject-key-0123456789abcdef01234")
+        );
+        assert!(!format!("{c:?}").contains("env-subject-key"));
+        let err = Config::resolve(
+            FileConfig::default(),
+            env_of(&[("GOVMARKET_SUBJECT_KEY", "short")]),
+            Overrides::default(),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("GOVMARKET_SUBJECT_KEY") && msg.contains("32"),
+            "{msg}"
+        );
+        assert!(!msg.contains("short"), "the key never prints: {msg}");
     }
 
     #[test]

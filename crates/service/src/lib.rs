@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod invoke;
 pub mod market;
+pub mod mydata;
 pub mod notifications;
 pub mod orders;
 pub mod pipeline;

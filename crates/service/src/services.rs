@@ -20,8 +20,9 @@ pub struct Services {
     /// every node of a deployment agrees without another setting.
     pub csrf_key: Arc<[u8]>,
     /// HMAC key of the subjects apps see (`context.subject`, a per-app
-    /// pseudonym of the citizen); derived from the platform secret like
-    /// `csrf_key`, so every node maps a citizen to the same pseudonym.
+    /// pseudonym of the citizen): the `subject_key` setting, or (the
+    /// demo/dev default) derived from the platform secret like `csrf_key`.
+    /// Every node must agree, and rotating it changes every pseudonym.
     pub subject_key: Arc<[u8]>,
     /// The one wasm runtime of this process: its engine, module cache and
     /// concurrency bound are shared by test runs and citizens' invocations.
@@ -85,7 +86,7 @@ impl Services {
         };
         let keys = Keys::new(&secret, config.token_ttl);
         let csrf_key = derive(&secret, b"govmarket csrf v1");
-        let subject_key = derive(&secret, b"govmarket subjects v1");
+        let subject_key = subject_key(&config, &secret);
         let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig {
             cache_dir: Some(config.data_dir.join("module-cache")),
             ..Default::default()
@@ -136,6 +137,24 @@ fn derive(secret: &[u8], label: &[u8]) -> Vec<u8> {
 
 /// The session secret lives in the data dir so that restarts keep users
 /// signed in; it is created once, readable by the owner only.
+/// The subject key in force: the setting, else derived from the platform
+/// secret (which keeps the pseudonyms of a deployment that predates the
+/// setting).
+fn subject_key(config: &Config, secret: &[u8]) -> Vec<u8> {
+    match &config.subject_key {
+        Some(k) => derive(k.expose().trim().as_bytes(), b"govmarket subjects v1"),
+        None => {
+            if !config.addr.ip().is_loopback() {
+                tracing::warn!(
+                    "GOVMARKET_SUBJECT_KEY is not set: citizens' pseudonyms are derived from \
+                     the JWT secret, so rotating that secret changes every pseudonym"
+                );
+            }
+            derive(secret, b"govmarket subjects v1")
+        }
+    }
+}
+
 fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     let path = data_dir.join("jwt-secret");
     match std::fs::read_to_string(&path) {
@@ -193,5 +212,44 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn the_subject_key_setting_decides_the_pseudonyms_not_the_jwt_secret() {
+        let config = |subject: Option<&str>| {
+            let env = |k: &str| {
+                (k == "GOVMARKET_SUBJECT_KEY")
+                    .then(|| subject.map(str::to_owned))
+                    .flatten()
+            };
+            crate::config::Config::resolve(Default::default(), env, Default::default()).unwrap()
+        };
+        let jwt_a = b"a-jwt-secret-of-at-least-32-characters".as_slice();
+        let jwt_b = b"another-jwt-secret-of-32-characters-too".as_slice();
+        // Demo default: derived from the JWT secret, as before the setting.
+        assert_eq!(
+            subject_key(&config(None), jwt_a),
+            derive(jwt_a, b"govmarket subjects v1")
+        );
+        assert_ne!(
+            subject_key(&config(None), jwt_a),
+            subject_key(&config(None), jwt_b)
+        );
+        // With the setting, rotating the JWT secret keeps the pseudonyms...
+        let k1 = Some("subject-key-one-0123456789abcdef0123456");
+        assert_eq!(
+            subject_key(&config(k1), jwt_a),
+            subject_key(&config(k1), jwt_b)
+        );
+        assert_ne!(
+            subject_key(&config(k1), jwt_a),
+            subject_key(&config(None), jwt_a)
+        );
+        // ...and rotating the subject key changes them.
+        let k2 = Some("subject-key-two-0123456789abcdef0123456");
+        assert_ne!(
+            subject_key(&config(k1), jwt_a),
+            subject_key(&config(k2), jwt_a)
+        );
     }
 }

@@ -38,6 +38,7 @@ pub mod apps;
 pub mod audit;
 mod checkpoint;
 pub mod complaints;
+pub mod data_access;
 pub mod datasets;
 pub mod entity;
 mod error;

@@ -5,8 +5,10 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod complaints;
+pub mod evidence;
 pub mod invoke;
 pub mod market;
+pub mod me;
 pub mod notifications;
 pub mod orders;
 pub mod public_apps;
@@ -85,6 +87,8 @@ pub fn router(docs: Router<AppState>) -> Router<AppState> {
         .merge(audit::router())
         .merge(market::router())
         .merge(invoke::router())
+        .merge(me::router())
+        .merge(evidence::router())
         .merge(ratings::router())
         .merge(complaints::router())
         .merge(public_apps::router())

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(register_form).post(register_submit))
         .route("/logout", post(logout))
         .route("/account", get(account))
+        .route("/account/data", get(my_data))
 }
 
 #[derive(Template, WebTemplate)]
@@ -281,6 +282,7 @@ struct AccountPage {
     display_name: String,
     email: String,
     role_key: &'static str,
+    is_citizen: bool,
     id_number: String,
     org_name: String,
     since: String,
@@ -335,6 +337,7 @@ async fn account(State(state): State<AppState>, who: SignedIn<roles::Anyone>) ->
         display_name: view.display_name,
         email: view.email,
         role_key: role_key(current.user.role),
+        is_citizen: current.user.role == domain::Role::Citizen,
         id_number: view.id_number.unwrap_or_default(),
         org_name: view.org_name.unwrap_or_default(),
         since,
@@ -342,4 +345,67 @@ async fn account(State(state): State<AppState>, who: SignedIn<roles::Anyone>) ->
         unread: list.unread,
     }
     .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_data.html")]
+struct MyDataPage {
+    page: Page,
+    rows: Vec<AccessLine>,
+}
+
+/// One line of the table: an access, or an invocation that read nothing.
+struct AccessLine {
+    when: String,
+    app_id: i64,
+    app_name: String,
+    verdict_key: &'static str,
+    dataset: String,
+    record: String,
+    outcome_key: String,
+    refused: bool,
+}
+
+/// "My data" (我的数据): what apps read or were refused on the citizen's behalf.
+async fn my_data(State(state): State<AppState>, who: SignedIn<roles::Citizen>) -> Response {
+    let SignedIn { page, actor, .. } = who;
+    let data = match service::mydata::my_data(&state, &actor).await {
+        Ok(d) => d,
+        Err(e) => return internal_page(&page, e),
+    };
+    let mut rows = Vec::new();
+    for inv in data.invocations {
+        let when = inv
+            .occurred_at
+            .with_timezone(&state.config.timezone)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        let line =
+            |dataset: String, record: String, outcome: Option<service::mydata::AccessOutcome>| {
+                AccessLine {
+                    when: when.clone(),
+                    app_id: inv.app_id,
+                    app_name: inv.app_name.clone(),
+                    verdict_key: if inv.verdict == domain::Verdict::Accepted {
+                        "mydata.verdict.accepted"
+                    } else {
+                        "mydata.verdict.failed"
+                    },
+                    dataset,
+                    record,
+                    outcome_key: outcome.map_or_else(
+                        || "mydata.outcome.none".to_owned(),
+                        |o| format!("mydata.outcome.{}", o.as_str()),
+                    ),
+                    refused: outcome == Some(service::mydata::AccessOutcome::Refused),
+                }
+            };
+        if inv.accesses.is_empty() {
+            rows.push(line(String::new(), String::new(), None));
+        }
+        for a in &inv.accesses {
+            rows.push(line(a.dataset.clone(), a.record.clone(), Some(a.outcome)));
+        }
+    }
+    MyDataPage { page, rows }.into_response()
 }

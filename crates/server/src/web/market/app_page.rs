@@ -71,6 +71,8 @@ struct AppPage {
     levels: Vec<(i32, &'static str)>,
     max_text: usize,
     max_reason: usize,
+    /// What the app may read: (dataset, message key of its rule, fields).
+    reads: Vec<(String, &'static str, String)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -162,6 +164,25 @@ pub(super) async fn app_view(
                 .map(|rep| (rep.body, local_date(state, rep.created_at))),
         })
         .collect();
+    let reads = match service::mydata::reads_of_order(state, listed.app.order_id).await {
+        Ok(r) => r
+            .into_iter()
+            .map(|r| {
+                let key = match (r.access.as_str(), r.owned) {
+                    ("subject", _) => "market.reads.subject",
+                    ("input", true) => "market.reads.input_owned",
+                    ("input", false) => "market.reads.input",
+                    _ => "market.reads.reference",
+                };
+                (
+                    r.dataset,
+                    key,
+                    r.fields.map(|f| f.join("、")).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        Err(e) => return internal_page(&page, e),
+    };
     let status = page.show_errors(&errors);
     let app = listed.app;
     (
@@ -190,6 +211,7 @@ pub(super) async fn app_view(
             levels: (1..=5).rev().map(|s| (s, level_key(s))).collect(),
             max_text: MAX_TEXT_CHARS,
             max_reason: MAX_REASON_CHARS,
+            reads,
             page,
         },
     )
