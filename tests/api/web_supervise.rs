@@ -124,7 +124,10 @@ async fn a_supervisor_hides_and_restores_a_reported_rating_through_the_queue() {
 
     let (status, html) = sup.get("/supervise/ratings").await;
     assert_eq!(status, 200);
-    assert!(html.contains("加微信领红包"), "the rating's comment: {html}");
+    assert!(
+        html.contains("加微信领红包"),
+        "the rating's comment: {html}"
+    );
     assert!(
         html.contains("含广告") && html.contains("垃圾信息"),
         "both reports"
@@ -167,7 +170,10 @@ async fn a_supervisor_hides_and_restores_a_reported_rating_through_the_queue() {
     // The queue is empty now; the notice offers to restore it.
     let (status, html) = sup.get(&to).await;
     assert_eq!(status, 200);
-    assert!(!html.contains("加微信领红包"), "upheld reports leave the queue");
+    assert!(
+        !html.contains("加微信领红包"),
+        "upheld reports leave the queue"
+    );
     let restore = format!("/supervise/ratings/{rating_id}/restore");
     assert!(html.contains(&format!("action=\"{restore}\"")), "{html}");
 
@@ -214,7 +220,11 @@ async fn a_supervisor_suspends_and_reinstates_an_app_through_the_page() {
         let resp = sup
             .post_form(
                 "/supervise/apps/suspend",
-                &[("csrf_token", &token), ("app_id", form_id), ("reason", reason)],
+                &[
+                    ("csrf_token", &token),
+                    ("app_id", form_id),
+                    ("reason", reason),
+                ],
             )
             .await;
         assert_eq!(resp.status().as_u16(), status, "{form_id} {reason:?}");
@@ -234,7 +244,10 @@ async fn a_supervisor_suspends_and_reinstates_an_app_through_the_page() {
     assert_eq!(resp.status().as_u16(), 303);
     assert_eq!(app_status(&app, app_id).await, "suspended");
     let (_, html) = sup.get("/supervise/apps").await;
-    assert!(html.contains("疑似刷量"), "the list shows the reason: {html}");
+    assert!(
+        html.contains("疑似刷量"),
+        "the list shows the reason: {html}"
+    );
     let reinstate = format!("/supervise/apps/{app_id}/reinstate");
     assert!(html.contains(&format!("action=\"{reinstate}\"")));
 
@@ -250,10 +263,201 @@ async fn a_supervisor_suspends_and_reinstates_an_app_through_the_page() {
     assert_eq!(resp.status().as_u16(), 422);
     assert_eq!(app_status(&app, app_id).await, "suspended");
     let resp = sup
-        .post_form(&reinstate, &[("csrf_token", &token), ("reason", "核查无误")])
+        .post_form(
+            &reinstate,
+            &[("csrf_token", &token), ("reason", "核查无误")],
+        )
         .await;
     assert_eq!(resp.status().as_u16(), 303);
     assert_eq!(app_status(&app, app_id).await, "active");
     let (_, html) = sup.get("/supervise/apps").await;
     assert!(!html.contains(&format!("action=\"{reinstate}\"")));
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_what_waits_and_shows_the_chain() {
+    let app = spawn_app().await;
+    let (app_id, _) = reported_rating(&app, 64).await;
+    let sup = supervisor(&app, "sup-ws64@example.cn").await;
+    let (status, html) = sup.get("/supervise").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<svg"), "inline SVG charts");
+    assert!(
+        html.contains("<strong id=\"count-reported\">1</strong>"),
+        "{html}"
+    );
+    assert!(html.contains("<strong id=\"count-suspended\">0</strong>"));
+    assert!(html.contains("<strong id=\"count-overdue-complaints\">0</strong>"));
+    let token = hidden_csrf(&html);
+    let id = app_id.to_string();
+    let resp = sup
+        .post_form(
+            "/supervise/apps/suspend",
+            &[("csrf_token", &token), ("app_id", &id), ("reason", "刷量")],
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let (_, html) = sup.get("/supervise").await;
+    assert!(html.contains("<strong id=\"count-suspended\">1</strong>"));
+    // The chain verifies, and its head is the suspension just audited.
+    let (hid, hash) = store::audit::head(app.state.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(html.contains(&format!("#{hid} <code id=\"chain-head\">{hash}</code>")));
+    assert!(html.contains("tag-post"), "chain intact: {html}");
+
+    // Tampering with an entry shows on the dashboard.
+    use sea_orm::{ActiveModelTrait, Set};
+    let row = audit_events::Entity::find_by_id(hid)
+        .one(app.state.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut row: audit_events::ActiveModel = row.into();
+    row.summary = Set("改过的摘要".into());
+    row.update(app.state.db.conn()).await.unwrap();
+    let (_, html) = sup.get("/supervise").await;
+    assert!(html.contains("tag-delete"), "chain broken: {html}");
+    assert!(
+        html.contains(&format!("#{hid}</dd>")),
+        "names the bad entry"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_trail_filters_pages_and_exports_csv() {
+    let app = spawn_app().await;
+    let (app_id, rating_id) = reported_rating(&app, 65).await;
+    let sup = supervisor(&app, "sup-ws65@example.cn").await;
+    let (_, html) = sup.get("/supervise/apps").await;
+    let token = hidden_csrf(&html);
+    let id = app_id.to_string();
+    sup.post_form(
+        "/supervise/apps/suspend",
+        &[("csrf_token", &token), ("app_id", &id), ("reason", "刷量")],
+    )
+    .await;
+    sup.post_form(
+        &format!("/supervise/ratings/{rating_id}/hide"),
+        &[("csrf_token", &token), ("reason", "广告")],
+    )
+    .await;
+
+    let (status, html) = sup.get("/supervise/audit?action=app.suspend").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<code>app.suspend</code>"), "{html}");
+    assert!(!html.contains("<code>rating.hide</code>"));
+    let (_, html) = sup
+        .get(&format!(
+            "/supervise/audit?object_type=rating&object_id={rating_id}&role=supervisor"
+        ))
+        .await;
+    assert!(html.contains("<code>rating.hide</code>"));
+    assert!(!html.contains("<code>app.suspend</code>"));
+    // A time range after everything: nothing.
+    let (_, html) = sup.get("/supervise/audit?from=2099-01-01").await;
+    assert!(!html.contains("<code>app.suspend</code>"));
+
+    // Bad filters come back beside their fields, 422, never 500.
+    let resp = sup
+        .get_resp("/supervise/audit?actor_id=abc&role=king&from=yesterday")
+        .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    let html = resp.text().await.unwrap();
+    for f in ["actor_id", "role", "from"] {
+        assert!(html.contains(&format!("href=\"#{f}\"")), "{f}");
+        assert!(html.contains(&format!("id=\"{f}-error\"")), "{f}");
+    }
+    let resp = sup
+        .get_resp("/supervise/audit?from=2026-05-02&until=2026-05-01")
+        .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    assert!(resp.text().await.unwrap().contains("id=\"until-error\""));
+
+    // The CSV has the same filtered rows.
+    for path in [
+        "/supervise/audit.csv?action=app.suspend",
+        "/supervise/audit?action=app.suspend&format=csv",
+    ] {
+        let resp = sup.get_resp(path).await;
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let body = resp.text().await.unwrap();
+        let lines: Vec<&str> = body.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines.len(), 2, "a header and one row: {body}");
+        assert!(lines[0].starts_with("seq,id,occurred_at,actor_id,actor_role,action"));
+        assert!(lines[1].contains(",app.suspend,app,"), "{body}");
+    }
+
+    // Pages: 55 more entries, 50 a page, the next link goes on.
+    for i in 0..55 {
+        store::audit::append(
+            app.state.db.conn(),
+            service::Actor::system().audit("test.entry", "test", i, format!("条目 {i}")),
+        )
+        .await
+        .unwrap();
+    }
+    let (_, html) = sup.get("/supervise/audit?action=test.entry").await;
+    assert_eq!(html.matches("<code>test.entry</code>").count(), 50);
+    let marker = "href=\"/supervise/audit?";
+    let start = html.rfind(marker).expect("an older page link") + "href=\"".len();
+    let next = html[start..start + html[start..].find('"').unwrap()]
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(next.contains("cursor="), "{next}");
+    let (_, html) = sup.get(&next).await;
+    assert_eq!(html.matches("<code>test.entry</code>").count(), 5, "{next}");
+}
+
+#[tokio::test]
+async fn request_ids_are_in_the_header_and_in_json_log_lines_without_colour() {
+    use std::io::Read;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let writer = std::sync::Mutex::new(file.reopen().unwrap());
+    let subscriber = server::logging::subscriber(
+        writer,
+        false,
+        tracing_subscriber::EnvFilter::new("info,tower_http=debug"),
+    );
+    // The test runtime is single-threaded: the server's tasks log here.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests' threads may have cached "no interest" for the request
+    // span's callsite (no subscriber there); ask again with this one.
+    tracing::callsite::rebuild_interest_cache();
+    let app = spawn_app().await;
+    let resp = app.client.get(app.url("/market")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(!id.is_empty());
+    // A client's own id is kept.
+    let resp = app
+        .client
+        .get(app.url("/api/v1/public/audit/head"))
+        .header("x-request-id", "test-req-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "test-req-42");
+
+    let mut text = String::new();
+    file.reopen().unwrap().read_to_string(&mut text).unwrap();
+    assert!(!text.contains('\u{1b}'), "no ANSI escape in a log file");
+    let mine: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .filter(|v: &serde_json::Value| v["span"]["request_id"] == id.as_str())
+        .collect();
+    assert!(!mine.is_empty(), "a log line carries {id}: {text}");
+    assert_eq!(mine[0]["span"]["path"], "/market");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"request_id\":\"test-req-42\""))
+    );
 }

@@ -3,6 +3,8 @@
 //! these pages only render and post. Supervisors alone (403 page for any
 //! other role, sign-in for visitors).
 
+pub mod audit;
+pub mod dashboard;
 pub mod moderation;
 pub mod suspensions;
 
@@ -16,6 +18,8 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(audit::router())
+        .merge(dashboard::router())
         .merge(moderation::router())
         .merge(suspensions::router())
 }

@@ -157,7 +157,9 @@ async fn suspend_submit(
         let mut errors = FormErrors::default();
         errors.push(
             "app_id",
-            who.page.t("supervise.suspensions.app_id_invalid").to_owned(),
+            who.page
+                .t("supervise.suspensions.app_id_invalid")
+                .to_owned(),
         );
         return render(&state, who, errors, form, ("", None)).await;
     };
