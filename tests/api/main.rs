@@ -20,3 +20,4 @@ mod web;
 mod web_dept;
 mod web_isv;
 mod web_market;
+mod web_supervise;

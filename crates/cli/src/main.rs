@@ -165,25 +165,17 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("GOVMARKET_LOG")
-        .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    // A person at a terminal reads coloured lines; anything else (a file, a
-    // log collector) gets one JSON object per line, with the request's span
-    // (its id) in each, and no colour codes.
+    // Text with colour at a terminal; JSON lines with each request's id and
+    // no colour codes anywhere else (see `server::logging`).
     use std::io::IsTerminal;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::io::stderr().is_terminal() {
-        builder.init();
-    } else {
-        builder
-            .json()
-            .with_ansi(false)
-            .with_current_span(true)
-            .init();
+    let terminal = std::io::stderr().is_terminal();
+    let subscriber = server::logging::subscriber(
+        std::io::stderr,
+        terminal,
+        server::logging::filter_from_env(),
+    );
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        eprintln!("warning: a log subscriber was already set");
     }
 }
 

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod state;

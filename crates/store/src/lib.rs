@@ -53,6 +53,7 @@ pub mod ratings;
 pub mod rules;
 pub mod settlements;
 mod status;
+pub mod supervision;
 pub mod suspensions;
 #[cfg(feature = "testing")]
 pub mod testing;

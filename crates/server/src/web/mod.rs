@@ -12,6 +12,7 @@ pub mod isv;
 pub mod markdown;
 pub mod market;
 pub mod orders;
+pub mod supervise;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(dept::router())
         .merge(market::router())
         .merge(complaints::router())
+        .merge(supervise::router())
         .route("/", get(home))
         .route("/lang/{code}", get(set_lang))
         .route("/docs/api", get(api_docs))

@@ -2,8 +2,10 @@
 //! reported ratings, and the dashboard's numbers. Every use case here is
 //! the supervisor's alone (403 for any other role).
 
+pub mod dashboard;
 pub mod moderation;
 pub mod suspensions;
+pub mod trail;
 
 use domain::Role;
 
