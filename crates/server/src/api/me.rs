@@ -19,6 +19,7 @@ use crate::state::AppState;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(my_data),
+    components(schemas(Format)),
     tags((name = "me", description = "What the platform holds and did with your data"))
 )]
 pub struct MeApi;
