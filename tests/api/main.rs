@@ -13,6 +13,7 @@ mod order_rules;
 mod orders;
 mod pipeline;
 mod ratings;
+mod regression;
 mod settlements;
 mod supervise;
 mod vendor_apps;
