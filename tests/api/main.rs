@@ -6,6 +6,7 @@ mod bad_input;
 mod complaints;
 mod config;
 mod data;
+mod desk;
 mod market;
 mod metrics;
 mod moderation;

@@ -12,6 +12,7 @@ use crate::services::Services;
 
 pub mod cases;
 pub mod datasets;
+pub mod desk;
 pub mod drafts;
 pub mod kit;
 pub mod lifecycle;
@@ -21,6 +22,7 @@ pub mod skeleton;
 
 pub use cases::{CaseInput, SuiteInput, SuitePut, SuiteView, put_suite, suite_for};
 pub use datasets::{MAX_DATASET_BYTES, parse_dataset, put_dataset};
+pub use desk::{DeskApp, DeskApps, DeskVersion, PeriodUsers, desk_apps};
 pub use drafts::{ContractInput, CreateOrder, UpdateOrder, check_contract, create, update};
 pub use kit::starter_kit_zip;
 pub use lifecycle::move_order;
