@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use domain::{Fen, Period, Role, SettlementParams};
 use indicatif::{ProgressBar, ProgressStyle};
