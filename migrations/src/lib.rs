@@ -31,6 +31,7 @@ mod m20261203_000101_invocation_queries_refused;
 mod m20261203_000201_app_suspensions;
 mod m20261203_000202_settlement_audit_heads;
 mod m20261203_000301_order_rules;
+mod m20261204_000201_suite_revisions;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000201_app_suspensions::Migration),
             Box::new(m20261203_000202_settlement_audit_heads::Migration),
             Box::new(m20261203_000301_order_rules::Migration),
+            Box::new(m20261204_000201_suite_revisions::Migration),
         ]
     }
 }

@@ -46,6 +46,7 @@ pub async fn order(app: &TestApp, title: &str, citizen_n: u16) -> i64 {
         created_at: Set(now),
         updated_at: Set(now),
         published_at: Set(Some(now)),
+        suite_revision: Set(0),
         ..Default::default()
     }
     .insert(conn)

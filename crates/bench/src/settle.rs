@@ -268,6 +268,7 @@ async fn load(db: &store::Db, sizes: &Sizes) -> anyhow::Result<i64> {
                 updated_at: Set(t0),
                 published_at: Set(Some(t0)),
                 closed_at: Set(None),
+                suite_revision: Set(0),
                 ..Default::default()
             }
             .insert(conn)

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use domain::{Fen, Period, Role, SettlementParams};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -91,6 +91,12 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
             println!("{period} is already {} (run {})", run.status, run.id);
             run
         }
+        // Approved as it was drafted: recomputing it here would make the
+        // approver its last drafter, whom four eyes refuses.
+        Some(run) if args.approve => {
+            println!("approving draft run {} of {period} as drafted", run.id);
+            run
+        }
         _ => {
             let bar = spinner(&format!("aggregating {period} in the database…"));
             let run = settlement::draft(
@@ -166,9 +172,15 @@ pub async fn run(state: &AppState, args: SettleArgs) -> anyhow::Result<ExitCode>
         // Paid here, in the foreground with a progress bar, rather than
         // by the background worker `settlement::start_payout` spawns.
         let by = settlement::audited_by(&actor);
-        let run = st::start_payout(&state.db, run.id, provider.name(), &by)
-            .await
-            .context("start payout")?;
+        let run = st::start_payout(
+            &state.db,
+            run.id,
+            provider.name(),
+            &by,
+            state.config.four_eyes,
+        )
+        .await
+        .map_err(|e| ServiceError::from(e).into_anyhow().context("start payout"))?;
         let bar = ProgressBar::new(0);
         bar.set_style(
             ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len}")

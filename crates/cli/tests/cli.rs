@@ -279,16 +279,42 @@ fn settle_drafts_approves_and_pays_the_demo_quarter_and_refuses_bad_periods() {
     assert!(text(&out).contains("approve it first"), "{}", text(&out));
     assert_eq!(settlement_state(dir.path()).0[0].1, "draft");
 
+    // Four eyes: the drafter may not approve its own draft, nor change it.
     let out = govmarket(dir.path(), &["settle", "--period", "2026Q3", "--approve"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("four_eyes"), "{}", text(&out));
+    assert_eq!(settlement_state(dir.path()).0[0].1, "draft");
+
+    let out = govmarket(
+        dir.path(),
+        &[
+            "settle",
+            "--period",
+            "2026Q3",
+            "--approve",
+            "--by",
+            "finance2@demo.local",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("approved run") && text(&out).contains("finance@demo.local"),
+        text(&out).contains("approved run") && text(&out).contains("finance2@demo.local"),
         "{}",
         text(&out)
     );
     assert_eq!(settlement_state(dir.path()).0[0].1, "approved");
 
-    let out = govmarket(dir.path(), &["settle", "--period", "2026Q3", "--payout"]);
+    let out = govmarket(
+        dir.path(),
+        &[
+            "settle",
+            "--period",
+            "2026Q3",
+            "--payout",
+            "--by",
+            "finance2@demo.local",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let (runs, payouts, paid_lines) = settlement_state(dir.path());
     assert_eq!(runs[0].1, "paid", "{}", text(&out));

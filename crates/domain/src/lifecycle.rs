@@ -127,6 +127,8 @@ lifecycle! {
         Testing -> Queued,
         Passed -> Published,
         Passed -> Withdrawn,
+        // a regression run finds a passed version below the grown suite
+        Passed -> Failed,
         Published -> Superseded,
         Published -> Withdrawn,
         Published -> Suspended,

@@ -370,7 +370,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
     match e {
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
         ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::Forbidden(_) | ServiceError::Refused { .. } => StatusCode::FORBIDDEN,
         ServiceError::Conflict { .. } => StatusCode::CONFLICT,
         ServiceError::Invalid { .. } | ServiceError::Unprocessable { .. } => {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -402,6 +402,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(_) => ApiError::new(status, "not_found", message),
             ServiceError::Unauthenticated(_) => ApiError::new(status, "unauthorized", message),
             ServiceError::Forbidden(_) => ApiError::new(status, "forbidden", message),
+            ServiceError::Refused { code, .. } => ApiError::new(status, code, message),
             ServiceError::TooLarge(_) => ApiError::new(status, "payload_too_large", message),
             ServiceError::Unavailable(_) => ApiError::new(status, "unavailable", message),
             ServiceError::Conflict { code, field, .. } => {

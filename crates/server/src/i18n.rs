@@ -107,6 +107,7 @@ impl Lang {
             }
             ServiceError::Unauthenticated(m)
             | ServiceError::Forbidden(m)
+            | ServiceError::Refused { msg: m, .. }
             | ServiceError::TooLarge(m)
             | ServiceError::Unavailable(m)
             | ServiceError::Conflict { msg: m, .. }

@@ -109,6 +109,10 @@ pub struct Config {
     pub invoke_rate: Rate,
     /// Ratings, replies and reports per user.
     pub rating_rate: Rate,
+    /// Four eyes: a settlement run is approved, and its payout started, by
+    /// a finance user other than the one who drafted or last recomputed it.
+    /// On by default; off only for a one-person finance office.
+    pub four_eyes: bool,
 }
 
 /// The TOML file's shape: every field optional, unknown keys refused so a
@@ -138,6 +142,7 @@ pub struct FileConfig {
     pub invoke_burst: Option<u32>,
     pub rate_per_minute: Option<u32>,
     pub rate_burst: Option<u32>,
+    pub four_eyes: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -286,6 +291,9 @@ impl Config {
         let secure_cookies = parse_env(&env, "GOVMARKET_SECURE_COOKIES")?
             .or(file.secure_cookies)
             .unwrap_or(!addr.ip().is_loopback());
+        let four_eyes = parse_env(&env, "GOVMARKET_FOUR_EYES")?
+            .or(file.four_eyes)
+            .unwrap_or(true);
         let workers = parse_env(&env, "GOVMARKET_WORKERS")?
             .or(file.workers)
             .unwrap_or(1);
@@ -387,6 +395,7 @@ impl Config {
             question_answer_limit: Duration::from_secs(question_answer_hours * 3600),
             invoke_rate,
             rating_rate,
+            four_eyes,
         })
     }
 }

@@ -109,6 +109,11 @@ pub enum ServiceError {
     /// Signed in, but this actor may not do this.
     #[error("forbidden: {}", .0.key)]
     Forbidden(Msg),
+    /// Signed in with the right role, but this actor may not do this to
+    /// this thing, for the reason `code` names (e.g. `four_eyes`: the
+    /// drafter of a run may not approve it).
+    #[error("refused {code}: {}", msg.key)]
+    Refused { code: &'static str, msg: Msg },
     /// The request is fine but the state of things refuses it (`code`
     /// names the state, e.g. `order_not_open`).
     #[error("conflict {code}: {}", msg.key)]

@@ -261,7 +261,7 @@ async fn handle(
         )
         .await;
     }
-    store::pipeline::start(state.db.conn(), run_id, total).await?;
+    store::pipeline::start(state.db.conn(), run_id, total, order.suite_revision).await?;
 
     // Evaluate on a blocking thread; the async side renews the lease and
     // stores the progress while it runs.
@@ -323,6 +323,11 @@ async fn handle(
         ))
     })?;
 
+    // The evaluator's threshold is whole percent; the order's is basis
+    // points, applied here exactly (99.5% is not 100%).
+    let mut report = report;
+    let (passed, score_bp) = exact_pass(&report, order.pass_threshold_bp);
+    report.passed = passed;
     let verdict_status = if report.rejection.is_some() {
         VersionStatus::Rejected
     } else if report.passed {
@@ -336,7 +341,6 @@ async fn handle(
     }
     metrics::counter!("govmarket_test_runs_total", "status" => verdict_status.as_str())
         .increment(1);
-    let score_bp = i32::try_from(report.score_percent.min(100) * 100).unwrap_or(0);
     let rows = report
         .cases
         .iter()
@@ -383,6 +387,17 @@ async fn handle(
         }
         Err(e) => return Err(e.into()),
     }
+    // The suite changed while this run had it loaded: run it again against
+    // the new one rather than store a verdict on the old.
+    let now_revision = store::orders::get(&txn, order.id)
+        .await?
+        .map_or(order.suite_revision, |o| o.suite_revision);
+    if now_revision != order.suite_revision {
+        store::pipeline::requeue(&txn, run_id).await?;
+        txn.commit().await?;
+        state.jobs.queued();
+        return Ok(());
+    }
     store::pipeline::finish(
         &txn,
         run_id,
@@ -399,10 +414,28 @@ async fn handle(
     store::apps::set_version_score(&txn, version.id, score_bp).await?;
     let summary;
     if regression {
-        let published = store::apps::version(&txn, version.id)
+        let now_status = store::apps::version(&txn, version.id)
             .await?
-            .is_some_and(|v| v.is(VersionStatus::Published));
-        if !report.passed && published {
+            .and_then(|v| v.status.parse::<VersionStatus>().ok());
+        let published = now_status == Some(VersionStatus::Published);
+        if !report.passed && now_status == Some(VersionStatus::Passed) {
+            // Not yet published: it fails the grown suite, so it cannot be.
+            store::apps::set_version_status(
+                &txn,
+                version.id,
+                VersionStatus::Passed,
+                VersionStatus::Failed,
+                Some(format!(
+                    "回归测试未通过（得分 {}%） / failed the regression run after the order's suite changed",
+                    report.score_percent
+                )),
+            )
+            .await?;
+            summary = format!(
+                "应用「{}」第 {} 版回归测试未通过，不能发布（得分 {}%）",
+                app.name, version.number, report.score_percent
+            );
+        } else if !report.passed && published {
             // Delisted: it no longer meets the order's suite.
             store::apps::set_version_status(
                 &txn,
@@ -479,4 +512,72 @@ async fn handle(
     }
     debug_assert!(finished.load(Ordering::Acquire));
     Ok(())
+}
+
+/// Whether a report passes a threshold of `threshold_bp` basis points of
+/// the hidden cases' weight, exactly, and its score in basis points
+/// (rounded down). The other pass rules (module accepted, a non-empty
+/// suite, every sample case accepted) are the evaluator's.
+pub fn exact_pass(report: &sandbox::TestReport, threshold_bp: i32) -> (bool, i32) {
+    let t = &report.totals;
+    let bp = u64::try_from(threshold_bp.clamp(0, 10_000)).unwrap_or(10_000);
+    let hidden_ok = t.hidden_weight_accepted * 10_000 >= bp * t.hidden_weight;
+    let passed = report.rejection.is_none()
+        && t.cases > 0
+        && t.sample_accepted == t.sample_cases
+        && hidden_ok;
+    let (mut weight, mut accepted) = (0u64, 0u64);
+    for c in &report.cases {
+        let w = u64::from(c.weight.unwrap_or(1));
+        weight += w;
+        if c.verdict == Verdict::Accepted {
+            accepted += w;
+        }
+    }
+    let score_bp = (accepted * 10_000)
+        .checked_div(weight)
+        .map_or(0, |s| i32::try_from(s).unwrap_or(10_000));
+    (passed, score_bp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(hidden: &[(u32, bool)]) -> sandbox::TestReport {
+        let mut r: sandbox::TestReport = serde_json::from_value(serde_json::json!({
+            "passed": false, "score_percent": 0, "threshold_percent": 100,
+            "limits": serde_json::to_value(sandbox::ResolvedLimits::DEFAULT).unwrap(),
+            "totals": {"cases": 0, "accepted": 0, "sample_cases": 0, "sample_accepted": 0,
+                       "hidden_cases": 0, "hidden_accepted": 0, "hidden_weight": 0,
+                       "hidden_weight_accepted": 0},
+            "cases": []
+        }))
+        .unwrap();
+        for &(w, ok) in hidden {
+            r.totals.cases += 1;
+            r.totals.hidden_cases += 1;
+            r.totals.hidden_weight += u64::from(w);
+            if ok {
+                r.totals.accepted += 1;
+                r.totals.hidden_accepted += 1;
+                r.totals.hidden_weight_accepted += u64::from(w);
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn a_threshold_in_basis_points_is_applied_exactly() {
+        // 199 of 200 by weight is 99.5%: it meets 9950 bp, not 9951 or 10000.
+        let r = report(&[(199, true), (1, false)]);
+        assert!(exact_pass(&r, 9_950).0);
+        assert!(!exact_pass(&r, 9_951).0);
+        assert!(!exact_pass(&r, 10_000).0);
+        assert!(exact_pass(&report(&[(1, true)]), 10_000).0);
+        assert!(
+            !exact_pass(&report(&[]), 0).0,
+            "an empty suite passes nothing"
+        );
+    }
 }

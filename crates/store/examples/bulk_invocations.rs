@@ -51,6 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         updated_at: Set(t),
         published_at: Set(None),
         closed_at: Set(None),
+        suite_revision: Set(0),
         ..Default::default()
     }
     .insert(conn)

@@ -155,6 +155,16 @@ pub async fn published_versions_of_order<C: ConnectionTrait>(
     conn: &C,
     order_id: i64,
 ) -> Result<Vec<versions::Model>, StoreError> {
+    versions_of_order_in(conn, order_id, &[domain::VersionStatus::Published]).await
+}
+
+/// The versions of an order's apps in any of `statuses` (a regression
+/// re-tests the `passed` and `published` ones).
+pub async fn versions_of_order_in<C: ConnectionTrait>(
+    conn: &C,
+    order_id: i64,
+    statuses: &[domain::VersionStatus],
+) -> Result<Vec<versions::Model>, StoreError> {
     let app_ids: Vec<i64> = apps::Entity::find()
         .select_only()
         .column(apps::Column::Id)
@@ -167,7 +177,8 @@ pub async fn published_versions_of_order<C: ConnectionTrait>(
     }
     Ok(versions::Entity::find()
         .filter(versions::Column::AppId.is_in(app_ids))
-        .filter(versions::Column::Status.eq(domain::VersionStatus::Published.as_str()))
+        .filter(versions::Column::Status.is_in(statuses.iter().map(|s| s.as_str())))
+        .order_by_asc(versions::Column::Id)
         .all(conn)
         .await?)
 }

@@ -50,6 +50,7 @@ pub async fn create<C: ConnectionTrait>(
         updated_at: Set(now),
         published_at: Set(None),
         closed_at: Set(None),
+        suite_revision: Set(0),
         ..Default::default()
     }
     .insert(conn)
@@ -303,4 +304,22 @@ pub async fn questions<C: ConnectionTrait>(
             QuestionWithAnswer { question, answer }
         })
         .collect())
+}
+
+/// Bumps an order's suite revision (a case added or a dataset replaced on
+/// an open order) and returns the new one.
+pub async fn bump_suite_revision<C: ConnectionTrait>(conn: &C, id: i64) -> Result<i32, StoreError> {
+    orders::Entity::update_many()
+        .filter(orders::Column::Id.eq(id))
+        .col_expr(
+            orders::Column::SuiteRevision,
+            Expr::col(orders::Column::SuiteRevision).add(1),
+        )
+        .exec(conn)
+        .await?;
+    let order = orders::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(order.suite_revision)
 }

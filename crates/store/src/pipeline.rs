@@ -74,6 +74,41 @@ pub async fn latest_run<C: ConnectionTrait>(
         .await?)
 }
 
+/// The newest finished run of a version.
+pub async fn latest_finished<C: ConnectionTrait>(
+    conn: &C,
+    version_id: i64,
+) -> Result<Option<test_runs::Model>, StoreError> {
+    Ok(test_runs::Entity::find()
+        .filter(test_runs::Column::VersionId.eq(version_id))
+        .filter(test_runs::Column::Status.eq(RUN_FINISHED))
+        .order_by_desc(test_runs::Column::Id)
+        .one(conn)
+        .await?)
+}
+
+/// Puts a run that loaded an outdated suite back in the queue, with a new
+/// job (in the caller's transaction): it is run again from the start.
+pub async fn requeue<C: ConnectionTrait>(conn: &C, id: i64) -> Result<(), StoreError> {
+    test_runs::Entity::update_many()
+        .filter(test_runs::Column::Id.eq(id))
+        .filter(test_runs::Column::Status.ne(RUN_FINISHED))
+        .col_expr(test_runs::Column::Status, Expr::value(RUN_QUEUED))
+        .col_expr(test_runs::Column::AcceptedCases, Expr::value(0))
+        .col_expr(
+            test_runs::Column::StartedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(
+            test_runs::Column::Report,
+            Expr::value(Option::<serde_json::Value>::None),
+        )
+        .exec(conn)
+        .await?;
+    crate::jobs::enqueue(conn, TEST_RUN_JOB, serde_json::json!({"test_run_id": id})).await?;
+    Ok(())
+}
+
 /// Whether any of these versions has a run queued or running.
 pub async fn any_in_flight<C: ConnectionTrait>(
     conn: &C,
@@ -105,11 +140,21 @@ pub async fn another_running<C: ConnectionTrait>(
         .is_some())
 }
 
-/// Marks a run as started (again, when a crashed worker's job is re-claimed).
-pub async fn start<C: ConnectionTrait>(conn: &C, id: i64, total: i32) -> Result<(), StoreError> {
+/// Marks a run as started (again, when a crashed worker's job is
+/// re-claimed), against revision `suite_revision` of its order's suite.
+pub async fn start<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    total: i32,
+    suite_revision: i32,
+) -> Result<(), StoreError> {
     test_runs::Entity::update_many()
         .filter(test_runs::Column::Id.eq(id))
         .col_expr(test_runs::Column::Status, Expr::value(RUN_RUNNING))
+        .col_expr(
+            test_runs::Column::SuiteRevision,
+            Expr::value(suite_revision),
+        )
         .col_expr(test_runs::Column::TotalCases, Expr::value(total))
         .col_expr(test_runs::Column::AcceptedCases, Expr::value(0))
         .col_expr(test_runs::Column::StartedAt, Expr::value(crate::now()))

@@ -221,3 +221,24 @@ pub async fn reviews<C: ConnectionTrait>(
         next,
     ))
 }
+
+/// How many visible ratings of an app give 1, 2, 3, 4 and 5 stars.
+pub async fn histogram<C: ConnectionTrait>(conn: &C, app_id: i64) -> Result<[u64; 5], StoreError> {
+    let rows: Vec<(i32, i64)> = ratings::Entity::find()
+        .select_only()
+        .column(ratings::Column::Stars)
+        .column_as(ratings::Column::Id.count(), "n")
+        .filter(ratings::Column::AppId.eq(app_id))
+        .filter(ratings::Column::Hidden.eq(false))
+        .group_by(ratings::Column::Stars)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut out = [0u64; 5];
+    for (stars, n) in rows {
+        if let Some(slot) = usize::try_from(stars - 1).ok().and_then(|i| out.get_mut(i)) {
+            *slot = u64::try_from(n).unwrap_or(0);
+        }
+    }
+    Ok(out)
+}

@@ -640,3 +640,32 @@ async fn any_use<C: ConnectionTrait>(
     }
     Ok(query.into_tuple::<i64>().one(conn).await?.is_some())
 }
+
+/// Distinct citizens and valid invocations of an app in one period
+/// (`2026Q3`): what the department's desk compares this period with last.
+pub async fn users_in_period<C: ConnectionTrait>(
+    conn: &C,
+    app_id: i64,
+    period: &str,
+) -> Result<(u64, u64), StoreError> {
+    let base = || {
+        invocations::Entity::find()
+            .filter(invocations::Column::AppId.eq(app_id))
+            .filter(invocations::Column::Period.eq(period))
+            .filter(invocations::Column::Invalid.eq(false))
+    };
+    let total: Option<i64> = base()
+        .select_only()
+        .column_as(invocations::Column::Id.count(), "n")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let users: Vec<i64> = base()
+        .select_only()
+        .column(invocations::Column::CitizenId)
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok((users.len() as u64, total.unwrap_or(0).max(0) as u64))
+}

@@ -108,6 +108,7 @@ async fn every_entity_round_trips_through_its_table() {
             updated_at: t,
             published_at: Some(t),
             closed_at: Some(t),
+            suite_revision: 3,
         }
     );
     let dataset = round_trip!(
@@ -244,6 +245,7 @@ async fn every_entity_round_trips_through_its_table() {
             started_at: Some(t),
             finished_at: Some(t),
             report: Some(json!({"cases": 10})),
+            suite_revision: Some(3),
         }
     );
     round_trip!(
@@ -482,6 +484,7 @@ async fn a_second_published_version_of_one_app_is_refused() {
             updated_at: t,
             published_at: None,
             closed_at: None,
+            suite_revision: 0,
         }
     );
     module_blobs::ActiveModel::from(module_blobs::Model {

@@ -54,6 +54,7 @@ async fn fixture(test_db: &TestDb) -> Fixture {
         updated_at: Set(t),
         published_at: Set(Some(t)),
         closed_at: Set(None),
+        suite_revision: Set(0),
         ..Default::default()
     }
     .insert(conn)

@@ -37,11 +37,13 @@ async fn approved_q2(app: &TestApp, m: &Market, finance: &str) -> Value {
     let (s, d) = draft(app, finance, json!({"period": "2026Q2"})).await;
     assert_eq!(s, 201, "{d}");
     let id = d["run"]["id"].as_i64().unwrap();
+    // Four eyes: another finance user approves what `finance` drafted.
+    let approver = app.staff(Role::Finance, "q2-approver@example.cn").await;
     let (s, b) = app
         .post_json(
             &format!("/api/v1/settlements/{id}/approve"),
             &json!({}),
-            Some(finance),
+            Some(&approver),
         )
         .await;
     assert_eq!(s, 200, "{b}");
@@ -74,6 +76,9 @@ async fn a_correction_of_an_approved_run_is_an_adjustment_line_of_the_next_perio
     let app = spawn_app().await;
     let m = market(&app).await;
     let finance = app.staff(Role::Finance, "finance@example.cn").await;
+    let approver = app
+        .staff(Role::Finance, "finance-approver@example.cn")
+        .await;
 
     // A draft is recomputed, not corrected.
     q2_usage(&app, &m).await;
@@ -95,7 +100,7 @@ async fn a_correction_of_an_approved_run_is_an_adjustment_line_of_the_next_perio
     app.post_json(
         &format!("/api/v1/settlements/{q2_id}/approve"),
         &json!({}),
-        Some(&finance),
+        Some(&approver),
     )
     .await;
     let (_, before) = app
@@ -299,6 +304,9 @@ async fn negative_adjustments_are_netted_per_isv_and_a_negative_net_is_carried_f
             .unwrap();
     }
     let finance = app.staff(Role::Finance, "finance@example.cn").await;
+    let approver = app
+        .staff(Role::Finance, "finance-approver@example.cn")
+        .await;
     let q2 = approved_q2(&app, &m, &finance).await;
     let q2_id = q2["run"]["id"].as_i64().unwrap();
     let a_line = payment(&q2, m.apps[0].0)["id"].as_i64().unwrap();
@@ -331,14 +339,14 @@ async fn negative_adjustments_are_netted_per_isv_and_a_negative_net_is_carried_f
     app.post_json(
         &format!("/api/v1/settlements/{q3_id}/approve"),
         &json!({}),
-        Some(&finance),
+        Some(&approver),
     )
     .await;
     let (s, body) = app
         .post_json(
             &format!("/api/v1/settlements/{q3_id}/payout"),
             &json!({}),
-            Some(&finance),
+            Some(&approver),
         )
         .await;
     assert_eq!(s, 202, "{body}");

@@ -16,6 +16,7 @@ use store::entity::{
 use store::usage::NewInvocation;
 
 mod corrections;
+mod four_eyes;
 mod paying;
 mod suspensions;
 
@@ -79,6 +80,7 @@ async fn market(app: &TestApp) -> Market {
         updated_at: Set(t0),
         published_at: Set(Some(t0)),
         closed_at: Set(None),
+        suite_revision: Set(0),
         ..Default::default()
     }
     .insert(conn)
@@ -486,13 +488,16 @@ async fn an_approved_run_is_immutable_and_cannot_be_approved_twice() {
     let app = spawn_app().await;
     market(&app).await;
     let finance = app.staff(Role::Finance, "finance@example.cn").await;
+    let approver = app
+        .staff(Role::Finance, "finance-approver@example.cn")
+        .await;
     let (_, d) = draft(&app, &finance, json!({"period": "2026Q3"})).await;
     let id = d["run"]["id"].as_i64().unwrap();
     let (s, b) = app
         .post_json(
             &format!("/api/v1/settlements/{id}/payout"),
             &json!({}),
-            Some(&finance),
+            Some(&approver),
         )
         .await;
     assert_eq!(s, 409, "paying an unapproved run: {b}");
@@ -500,7 +505,7 @@ async fn an_approved_run_is_immutable_and_cannot_be_approved_twice() {
         .post_json(
             &format!("/api/v1/settlements/{id}/approve"),
             &json!({}),
-            Some(&finance),
+            Some(&approver),
         )
         .await;
     assert_eq!(s, 200, "{b}");
@@ -511,7 +516,7 @@ async fn an_approved_run_is_immutable_and_cannot_be_approved_twice() {
         .post_json(
             &format!("/api/v1/settlements/{id}/approve"),
             &json!({}),
-            Some(&finance),
+            Some(&approver),
         )
         .await;
     assert_eq!(s, 409, "{b}");
@@ -543,6 +548,9 @@ async fn approved_runs_are_public_and_drafts_are_not() {
     let app = spawn_app().await;
     let m = market(&app).await;
     let finance = app.staff(Role::Finance, "finance@example.cn").await;
+    let approver = app
+        .staff(Role::Finance, "finance-approver@example.cn")
+        .await;
     let (_, d) = draft(&app, &finance, json!({"period": "2026Q3"})).await;
     let id = d["run"]["id"].as_i64().unwrap();
     let (s, list) = app.get_json("/api/v1/public/settlements", None).await;
@@ -555,7 +563,7 @@ async fn approved_runs_are_public_and_drafts_are_not() {
     app.post_json(
         &format!("/api/v1/settlements/{id}/approve"),
         &json!({}),
-        Some(&finance),
+        Some(&approver),
     )
     .await;
     let (_, list) = app.get_json("/api/v1/public/settlements", None).await;

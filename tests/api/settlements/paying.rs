@@ -14,19 +14,22 @@ async fn an_isv_without_a_payout_account_is_held_and_the_rest_are_paid() {
         .await
         .unwrap();
     let finance = app.staff(Role::Finance, "finance@example.cn").await;
+    let approver = app
+        .staff(Role::Finance, "finance-approver@example.cn")
+        .await;
     let (_, d) = draft(&app, &finance, json!({"period": "2026Q3"})).await;
     let id = d["run"]["id"].as_i64().unwrap();
     app.post_json(
         &format!("/api/v1/settlements/{id}/approve"),
         &json!({}),
-        Some(&finance),
+        Some(&approver),
     )
     .await;
     let (s, b) = app
         .post_json(
             &format!("/api/v1/settlements/{id}/payout"),
             &json!({}),
-            Some(&finance),
+            Some(&approver),
         )
         .await;
     assert_eq!(s, 202, "{b}");
@@ -119,6 +122,9 @@ async fn an_isv_sees_only_its_own_statements_and_records_its_payout_account() {
     let app = spawn_app().await;
     let m = market(&app).await;
     let finance = app.staff(Role::Finance, "finance@example.cn").await;
+    let approver = app
+        .staff(Role::Finance, "finance-approver@example.cn")
+        .await;
     let isv = app.staff(Role::Isv, "isv@example.cn").await;
     // Put the test ISV user in the first ISV organisation.
     use sea_orm::{ColumnTrait, QueryFilter};
@@ -138,7 +144,7 @@ async fn an_isv_sees_only_its_own_statements_and_records_its_payout_account() {
     app.post_json(
         &format!("/api/v1/settlements/{id}/approve"),
         &json!({}),
-        Some(&finance),
+        Some(&approver),
     )
     .await;
     let (status, s) = app.get_json("/api/v1/statements", Some(&isv)).await;
@@ -175,6 +181,9 @@ async fn a_payout_killed_mid_transfer_resumes_and_pays_every_line_exactly_once()
             .unwrap();
     }
     let finance = app.staff(Role::Finance, "finance@example.cn").await;
+    let approver = app
+        .staff(Role::Finance, "finance-approver@example.cn")
+        .await;
     let (_, d) = draft(
         &app,
         &finance,
@@ -192,12 +201,12 @@ async fn a_payout_killed_mid_transfer_resumes_and_pays_every_line_exactly_once()
     app.post_json(
         &format!("/api/v1/settlements/{id}/approve"),
         &json!({}),
-        Some(&finance),
+        Some(&approver),
     )
     .await;
     let actor = service::Actor::system();
     let by = service::settlement::audited_by(&actor);
-    store::settlements::start_payout(&app.state.db, id, "stripe", &by)
+    store::settlements::start_payout(&app.state.db, id, "stripe", &by, true)
         .await
         .unwrap();
 
@@ -279,17 +288,20 @@ async fn a_refused_transfer_fails_and_a_retry_pays_it_under_a_new_key() {
             .unwrap();
     }
     let finance = app.staff(Role::Finance, "finance@example.cn").await;
+    let approver = app
+        .staff(Role::Finance, "finance-approver@example.cn")
+        .await;
     let (_, d) = draft(&app, &finance, json!({"period": "2026Q3"})).await;
     let id = d["run"]["id"].as_i64().unwrap();
     app.post_json(
         &format!("/api/v1/settlements/{id}/approve"),
         &json!({}),
-        Some(&finance),
+        Some(&approver),
     )
     .await;
     let actor = service::Actor::system();
     let by = service::settlement::audited_by(&actor);
-    store::settlements::start_payout(&app.state.db, id, "stripe", &by)
+    store::settlements::start_payout(&app.state.db, id, "stripe", &by, true)
         .await
         .unwrap();
     let fake = FakeStripe::start("sk_test_x").await.unwrap();

@@ -93,6 +93,9 @@ async fn an_approved_run_records_the_public_audit_head_and_a_truncation_is_caugh
     let (status, empty) = app.get_json("/api/v1/public/audit/head", None).await;
     assert_eq!(status, 200, "{empty}");
     let finance = app.staff(Role::Finance, "finance-h@example.cn").await;
+    let approver = app
+        .staff(Role::Finance, "finance-h-approver@example.cn")
+        .await;
     let (status, d) = draft(&app, &finance, json!({"period": "2026Q3"})).await;
     assert_eq!(status, 201, "{d}");
     let id = d["run"]["id"].as_i64().unwrap();
@@ -100,7 +103,7 @@ async fn an_approved_run_records_the_public_audit_head_and_a_truncation_is_caugh
         .post_json(
             &format!("/api/v1/settlements/{id}/approve"),
             &json!({}),
-            Some(&finance),
+            Some(&approver),
         )
         .await;
     assert_eq!(status, 200, "{body}");

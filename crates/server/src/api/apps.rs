@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(upload, get_app, delete_app, get_version, version_progress, publish_version, withdraw_app),
+    paths(upload, order_apps, get_app, delete_app, get_version, version_progress, publish_version, withdraw_app),
     components(schemas(UploadForm)),
     tags((name = "apps", description = "ISVs' apps, versions and test reports"))
 )]
@@ -26,7 +26,9 @@ pub fn router() -> Router<AppState> {
         .route(
             "/orders/{id}/apps",
             // The handler enforces the module cap itself, part by part.
-            post(upload).layer(DefaultBodyLimit::disable()),
+            post(upload)
+                .layer(DefaultBodyLimit::disable())
+                .get(order_apps),
         )
         .route("/apps/{id}", get(get_app).delete(delete_app))
         .route("/apps/{id}/withdraw", post(withdraw_app))
@@ -48,6 +50,27 @@ pub struct UploadForm {
     name: String,
     /// What changed in this version.
     release_notes: Option<String>,
+}
+
+/// The department's desk for its own order: the apps and versions
+/// submitted, their statuses and latest scores, users this period and last,
+/// and ratings with a histogram. Another role: 403; another department's
+/// order: 404.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/apps", tag = "apps",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The order")),
+    responses((status = 200, body = service::orders::DeskApps),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn order_apps(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    request_id: RequestId,
+    ApiPath(order_id): ApiPath<i64>,
+) -> ApiResult<Json<service::orders::DeskApps>> {
+    Ok(Json(
+        service::orders::desk_apps(&state, &who.actor(&request_id), order_id).await?,
+    ))
 }
 
 /// Upload a version (ISV, multipart: `wasm`, `name`, `release_notes`). A

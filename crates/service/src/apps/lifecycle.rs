@@ -9,7 +9,9 @@ use crate::actor::Actor;
 use crate::error::{Msg, ServiceError, ServiceResult, Thing};
 use crate::services::Services;
 
-/// Publish a passed version of an active app on an open order (its ISV).
+/// Publish a passed version of an active app on an open order (its ISV);
+/// its last run must have passed the order's current suite
+/// (`suite_not_passed` while a regression run is due or running).
 pub async fn publish(
     services: &Services,
     actor: &Actor,
@@ -43,6 +45,19 @@ pub async fn publish(
             Msg::new("err.apps.version_not_passed").arg("status", status),
         )
     })?;
+    // It must have passed the order's current suite: a case added or a
+    // dataset replaced since its last run means a regression run first.
+    let current = store::pipeline::latest_finished(&txn, v.id)
+        .await?
+        .is_some_and(|r| {
+            r.passed == Some(true) && r.suite_revision.unwrap_or(0) == order.suite_revision
+        });
+    if !current || store::pipeline::any_in_flight(&txn, &[v.id]).await? {
+        return Err(ServiceError::conflict(
+            "suite_not_passed",
+            Msg::new("err.apps.suite_not_passed"),
+        ));
+    }
     let mut superseded = None;
     for old in store::apps::versions_of(&txn, app.id).await? {
         if old.is(VersionStatus::Published) {

@@ -244,6 +244,12 @@ pub async fn upload(
     let up = check_upload(up)?;
     let conn = services.db.conn();
     let order = crate::orders::open_order(conn, order_id, "err.apps.order_not_open").await?;
+    if order.deadline.is_some_and(|d| d <= store::now()) {
+        return Err(ServiceError::conflict(
+            "deadline_passed",
+            Msg::new("err.apps.deadline_passed"),
+        ));
+    }
     // Cheap checks first, so a refused upload costs no compilation.
     let existing = store::apps::find_by_name(conn, order_id, &up.name).await?;
     if let Some(app) = &existing {

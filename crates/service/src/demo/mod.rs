@@ -43,6 +43,9 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str)] = &[
         "杭州市人力资源和社会保障局",
     ),
     ("finance@demo.local", "财政局 赵会计", Role::Finance, ""),
+    // A second finance user: four eyes, so a run drafted by one is approved
+    // by the other.
+    ("finance2@demo.local", "财政局 钱出纳", Role::Finance, ""),
     ("supervisor@demo.local", "监察 孙主任", Role::Supervisor, ""),
     ("admin@demo.local", "平台管理员", Role::Admin, ""),
 ];

@@ -1,6 +1,8 @@
 //! An order's test suite: a draft's is replaced as a whole, an open order's
-//! only grows (and each addition re-tests every published version); ISVs
-//! see the sample cases, the department every case.
+//! only grows (and each addition re-tests every passed and published version); ISVs
+//! see the sample cases, the department every case. An addition re-tests
+//! the `passed` versions too, and bumps the suite's revision, which a
+//! version must have passed to be published.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -91,7 +93,8 @@ pub struct SuitePut {
     pub order_id: i64,
     pub cases: usize,
     pub added: usize,
-    /// Published versions queued for a regression run.
+    /// Passed and published versions queued for a regression run (a
+    /// version whose run is in flight runs again instead).
     pub regression_runs: usize,
 }
 
@@ -250,14 +253,11 @@ pub async fn put_suite(
     } else {
         existing.len() + added
     };
-    let mut regression_runs = 0;
-    if status == OrderStatus::Open && added > 0 {
-        let total_i32 = i32::try_from(total).map_err(ServiceError::internal)?;
-        for v in store::apps::published_versions_of_order(&txn, id).await? {
-            store::pipeline::enqueue_run(&txn, v.id, "regression", total_i32).await?;
-            regression_runs += 1;
-        }
-    }
+    let regression_runs = if status == OrderStatus::Open && added > 0 {
+        super::retest_after_suite_change(&txn, id).await?
+    } else {
+        0
+    };
     store::audit::append(
         &txn,
         actor.audit(
@@ -265,7 +265,7 @@ pub async fn put_suite(
             "order",
             id,
             format!(
-                "测试集共 {total} 个用例（新增 {added} 个），回归测试 {regression_runs} 个已发布版本"
+                "测试集共 {total} 个用例（新增 {added} 个），回归测试 {regression_runs} 个已通过或已发布的版本"
             ),
         ),
     )

@@ -106,7 +106,8 @@ pub fn parse_dataset(body: &[u8]) -> ServiceResult<Vec<(String, Value)>> {
 }
 
 /// The order's department uploads (or replaces) dataset `name`, which the
-/// contract must grant; `sample` datasets go into the starter kit.
+/// contract must grant; `sample` datasets go into the starter kit. On an
+/// open order this re-tests every passed and published version.
 pub async fn put_dataset(
     services: &Services,
     actor: &Actor,
@@ -139,6 +140,12 @@ pub async fn put_dataset(
     }
     let size = i64::try_from(body.len()).map_err(ServiceError::internal)?;
     let dataset = store::datasets::put(&txn, id, name, sample, records, size).await?;
+    // A replaced dataset on an open order changes what the suite tests.
+    let regression_runs = if status == OrderStatus::Open {
+        super::retest_after_suite_change(&txn, id).await?
+    } else {
+        0
+    };
     store::audit::append(
         &txn,
         actor.audit(
@@ -146,7 +153,7 @@ pub async fn put_dataset(
             "order",
             id,
             format!(
-                "上传数据集 {name} 第 {} 版，{} 条记录",
+                "上传数据集 {name} 第 {} 版，{} 条记录，回归测试 {regression_runs} 个版本",
                 dataset.version, dataset.record_count
             ),
         ),
@@ -155,6 +162,9 @@ pub async fn put_dataset(
     txn.commit().await?;
     services.datasets.invalidate(id);
     services.availability.invalidate();
+    if regression_runs > 0 {
+        services.jobs.queued();
+    }
     Ok(dataset)
 }
 

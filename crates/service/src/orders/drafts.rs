@@ -118,6 +118,17 @@ fn check_threshold(bp: i32) -> ServiceResult<i32> {
     }
 }
 
+/// A deadline must lie ahead (a past one would close uploads at once).
+fn check_deadline(deadline: Option<DateTime<Utc>>) -> ServiceResult<Option<DateTime<Utc>>> {
+    match deadline {
+        Some(d) if d <= store::now() => Err(ServiceError::invalid(
+            "deadline",
+            Msg::new("err.order.deadline_past"),
+        )),
+        other => Ok(other),
+    }
+}
+
 fn check_tags(tags: &[String]) -> ServiceResult<Vec<String>> {
     if tags.len() > 20 {
         return Err(ServiceError::invalid(
@@ -247,7 +258,7 @@ pub async fn create(
         category: check_text("category", &req.category, 40)?,
         tags: check_tags(&req.tags)?,
         budget_fen: check_budget(req.budget_fen)?,
-        deadline: req.deadline,
+        deadline: check_deadline(req.deadline)?,
         contract: check_contract(services, &req.contract)?,
         pass_threshold_bp: check_threshold(req.pass_threshold_bp.unwrap_or(10_000))?,
     };
@@ -302,7 +313,7 @@ pub async fn update(
         active.budget_fen = Set(check_budget(v)?);
     }
     if let Some(v) = req.deadline {
-        active.deadline = Set(v);
+        active.deadline = Set(check_deadline(v)?);
     }
     if let Some(c) = &req.contract {
         active.contract = Set(check_contract(services, c)?);

@@ -12,6 +12,7 @@ use crate::services::Services;
 
 pub mod cases;
 pub mod datasets;
+pub mod desk;
 pub mod drafts;
 pub mod kit;
 pub mod lifecycle;
@@ -21,6 +22,7 @@ pub mod skeleton;
 
 pub use cases::{CaseInput, SuiteInput, SuitePut, SuiteView, put_suite, suite_for};
 pub use datasets::{MAX_DATASET_BYTES, parse_dataset, put_dataset};
+pub use desk::{DeskApp, DeskApps, DeskVersion, PeriodUsers, desk_apps};
 pub use drafts::{ContractInput, CreateOrder, UpdateOrder, check_contract, create, update};
 pub use kit::starter_kit_zip;
 pub use lifecycle::move_order;
@@ -78,6 +80,38 @@ pub async fn desk_order(
         Some(o) if !o.is(OrderStatus::Draft) => Err(ServiceError::forbidden("err.order.not_owner")),
         _ => Err(ServiceError::NotFound(Thing::Order)),
     }
+}
+
+/// The suite of open order `order_id` changed (a case added, a dataset
+/// replaced): its revision is bumped and every `passed` and `published`
+/// version is queued for a regression run, in the caller's transaction. A
+/// version whose run is in flight is not queued again: that run sees the
+/// new revision when it finishes and runs again. Returns the runs queued.
+pub(crate) async fn retest_after_suite_change<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    order_id: i64,
+) -> ServiceResult<usize> {
+    store::orders::bump_suite_revision(conn, order_id).await?;
+    let total = i32::try_from(store::orders::cases(conn, order_id).await?.len())
+        .map_err(ServiceError::internal)?;
+    let mut queued = 0;
+    for v in store::apps::versions_of_order_in(
+        conn,
+        order_id,
+        &[
+            domain::VersionStatus::Passed,
+            domain::VersionStatus::Published,
+        ],
+    )
+    .await?
+    {
+        if store::pipeline::any_in_flight(conn, &[v.id]).await? {
+            continue;
+        }
+        store::pipeline::enqueue_run(conn, v.id, "regression", total).await?;
+        queued += 1;
+    }
+    Ok(queued)
 }
 
 /// A published order that takes vendors' work. A draft is not found; any

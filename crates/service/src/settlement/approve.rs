@@ -11,10 +11,18 @@ use crate::actor::Actor;
 use crate::error::ServiceResult;
 use crate::services::Services;
 
-/// Approves a draft: from here on the run is immutable.
+/// Approves a draft: from here on the run is immutable. Four eyes (unless
+/// configured off): the finance user who drafted or last recomputed it is
+/// refused (`four_eyes`), and nothing is written.
 pub async fn approve(services: &Services, actor: &Actor, run_id: i64) -> ServiceResult<RunRow> {
     actor.require(&[Role::Finance])?;
-    Ok(st::approve(&services.db, run_id, &audited_by(actor)).await?)
+    Ok(st::approve(
+        &services.db,
+        run_id,
+        &audited_by(actor),
+        services.config.four_eyes,
+    )
+    .await?)
 }
 
 /// Records a correction of `line_id` of the approved run `run_id`. The run

@@ -79,6 +79,10 @@ impl From<SettleError> for ServiceError {
                 "corrections_changed",
                 Msg::new("err.settle.corrections_changed"),
             ),
+            SettleError::FourEyes(_) => ServiceError::Refused {
+                code: "four_eyes",
+                msg: Msg::new("err.settle.four_eyes"),
+            },
             SettleError::Store(s) => s.into(),
         }
     }

@@ -16,7 +16,8 @@ use crate::services::Services;
 /// Finance pays an approved run: one payout per paid line, through the
 /// configured provider, in the background. Lines of ISVs without a payout
 /// account are held with the reason; the rest proceed. On a run being
-/// paid it resumes the worker.
+/// paid it resumes the worker. Four eyes (unless configured off): the
+/// finance user who drafted or last recomputed the run is refused.
 pub async fn start_payout(
     services: &Services,
     actor: &Actor,
@@ -24,7 +25,14 @@ pub async fn start_payout(
 ) -> ServiceResult<RunRecords> {
     actor.require(&[Role::Finance])?;
     let provider = provider(&services.config).map_err(ServiceError::internal)?;
-    let run = st::start_payout(&services.db, run_id, provider.name(), &audited_by(actor)).await?;
+    let run = st::start_payout(
+        &services.db,
+        run_id,
+        provider.name(),
+        &audited_by(actor),
+        services.config.four_eyes,
+    )
+    .await?;
     spawn_pay_run(services, run.id, actor.clone());
     RunRecords::of(services.db.conn(), run).await
 }

@@ -21,6 +21,8 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "JsonBinary")]
     pub report: Option<Json>,
+    /// The order's suite revision the run loaded (`None`: before revisions, read as 0).
+    pub suite_revision: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

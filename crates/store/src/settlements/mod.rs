@@ -167,6 +167,10 @@ pub enum SettleError {
     /// same time; computing again resolves it.
     #[error("corrections changed while the draft was computed; try again")]
     CorrectionsChanged,
+    /// Four eyes: the user who drafted or last recomputed the run may not
+    /// approve it or start its payout.
+    #[error("run {0} was drafted by this user: another finance user must do this")]
+    FourEyes(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -23,12 +23,14 @@ pub const HELD_NO_ACCOUNT: &str = "该服务商尚未登记收款账户 / the IS
 /// each statement line maps to one transfer). Lines of ISVs without a payout
 /// account are `held` with the reason; the rest are `pending`.
 /// On a run already `paying`, does nothing and returns it (the worker
-/// resumes).
+/// resumes). With `four_eyes`, refused (`FourEyes`) when `by` drafted or
+/// last recomputed the run.
 pub async fn start_payout(
     db: &Db,
     run_id: i64,
     provider: &str,
     by: &AuditedBy,
+    four_eyes: bool,
 ) -> Result<RunRow, SettleError> {
     let txn = db.begin_write().await?;
     let run = find_run(&txn, run_id).await?.ok_or(SettleError::NotFound)?;
@@ -38,6 +40,7 @@ pub async fn start_payout(
         return Ok(run);
     }
     status.move_to(SettlementStatus::Paying)?;
+    super::runs::check_four_eyes(&run, by, four_eyes)?;
     let now = crate::now();
     let accounts: std::collections::HashMap<i64, Option<String>> = organisations::Entity::find()
         .all(&txn)

@@ -269,9 +269,21 @@ pub(super) async fn transition(
     by: &AuditedBy,
     summary: impl FnOnce(&RunRow) -> String,
 ) -> Result<RunRow, SettleError> {
+    transition_guarded(db, run_id, to, by, false, summary).await
+}
+
+async fn transition_guarded(
+    db: &Db,
+    run_id: i64,
+    to: SettlementStatus,
+    by: &AuditedBy,
+    four_eyes: bool,
+    summary: impl FnOnce(&RunRow) -> String,
+) -> Result<RunRow, SettleError> {
     let txn = db.begin_write().await?;
     let run = find_run(&txn, run_id).await?.ok_or(SettleError::NotFound)?;
     run.typed_status()?.move_to(to)?;
+    check_four_eyes(&run, by, four_eyes)?;
     let now = crate::now();
     let text = summary(&run);
     let mut active: settlement_runs::ActiveModel = run.into();
@@ -327,12 +339,31 @@ pub async fn audit_head_of<C: ConnectionTrait>(
         .map(|m| (m.audit_seq, m.audit_hash)))
 }
 
-/// Approves a draft: from here on the run is immutable.
-pub async fn approve(db: &Db, run_id: i64, by: &AuditedBy) -> Result<RunRow, SettleError> {
-    transition(db, run_id, SettlementStatus::Approved, by, |r| {
+/// Approves a draft: from here on the run is immutable. With `four_eyes`,
+/// refused (`FourEyes`) when `by` drafted or last recomputed it, checked
+/// in the approval's transaction.
+pub async fn approve(
+    db: &Db,
+    run_id: i64,
+    by: &AuditedBy,
+    four_eyes: bool,
+) -> Result<RunRow, SettleError> {
+    transition_guarded(db, run_id, SettlementStatus::Approved, by, four_eyes, |r| {
         format!("批准 {} 结算，支付合计 {} 分", r.period, r.paid_total_fen)
     })
     .await
+}
+
+/// `FourEyes` when `four_eyes` holds and `by` drafted or last recomputed `run`.
+pub(super) fn check_four_eyes(
+    run: &RunRow,
+    by: &AuditedBy,
+    four_eyes: bool,
+) -> Result<(), SettleError> {
+    if four_eyes && by.user_id == Some(run.created_by) {
+        return Err(SettleError::FourEyes(run.id));
+    }
+    Ok(())
 }
 
 /// Runs, newest first. `approved_only` lists what the public may see.
