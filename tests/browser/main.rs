@@ -451,7 +451,29 @@ async fn finance_previews_approves_and_pays_the_demo_quarter_with_the_keyboard()
         .unwrap();
     assert!(!dots.is_empty(), "one dot per app");
 
-    // approve: the button takes Enter
+    // four eyes: the drafter cannot approve its own draft
+    c.find(Locator::Css("form[action$='/approve'] button"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    wait_for_text(&c, "四眼原则").await;
+
+    // a second finance user approves: the button takes Enter
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("finance2@demo.local")
+        .await
+        .unwrap();
+    let pw = c.find(Locator::Id("password")).await.unwrap();
+    pw.send_keys(service::demo::DEMO_PASSWORD).await.unwrap();
+    pw.send_keys("\u{E007}").await.unwrap();
+    wait_for_path(&c, "/").await;
+    c.goto(&app.url(&run_path)).await.unwrap();
     c.find(Locator::Css("form[action$='/approve'] button"))
         .await
         .unwrap()

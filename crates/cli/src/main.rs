@@ -301,7 +301,8 @@ fn demo_sentences(r: &demo::SeedReport) -> String {
         "The demo is ready: {} orders with {} competing apps in the market, \
          {} usage events of the last quarter to settle; {} accounts created.\n\
          Sign in with any of citizen@demo.local, isv@demo.local, department@demo.local, \
-         finance@demo.local, supervisor@demo.local or admin@demo.local; \
+         finance@demo.local (a second finance user, finance2@demo.local, approves what the \
+         first drafts), supervisor@demo.local or admin@demo.local; \
          the password is {}.",
         r.orders,
         r.market_apps,

@@ -104,7 +104,7 @@ fn the_demo_seed_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let out = govmarket(dir.path(), &["demo", "seed"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("6 accounts created"), "{}", text(&out));
+    assert!(text(&out).contains("7 accounts created"), "{}", text(&out));
     let out = govmarket(dir.path(), &["demo", "seed"]);
     assert!(text(&out).contains("0 accounts created"), "{}", text(&out));
 }

@@ -390,7 +390,7 @@ pub const RULES_ZH: &str = r#"# 公积金提取资格核验规则
 
 - `purpose`：`rent`（租房）、`purchase`（购房）或 `retirement`（退休）。
 - `amount_fen`：申请提取的金额，单位为分。
-- 以 `context.subject`（申请人身份证号）查询数据集 `housing_fund`；记录的 `account_status` 为 `normal`、`sealed`（封存）或 `frozen`（冻结），`balance_fen` 为余额（分），`continuous_months` 为连续缴存月数，`has_loan` 为有无公积金贷款，`retired` 为是否退休。
+- 以 `context.subject`（申请人的匿名令牌，平台凭它找到本人的记录；应用看不到身份证号）查询数据集 `housing_fund`；记录的 `account_status` 为 `normal`、`sealed`（封存）或 `frozen`（冻结），`balance_fen` 为余额（分），`continuous_months` 为连续缴存月数，`has_loan` 为有无公积金贷款，`retired` 为是否退休。
 
 ## 规则（不符合的原因按此顺序列在 `reasons` 中）
 

@@ -364,7 +364,7 @@ pub const RULES_ZH: &str = r#"# 不动产登记预审规则
 
 - `certificate_no`：不动产权证书号，按原样查询数据集 `property_certificates`（不做格式校正）。
 - `transaction`：`transfer`（转移）或 `mortgage`（抵押）。
-- `context.subject`：申请人的身份证号，与记录的 `owner_id_number` 或 `co_owners[].id_number` 比较。
+- `context.subject`：申请人的匿名令牌（不是身份证号）。数据集的访问规则只在记录的 `owner_id_number` 或 `co_owners[].id_number` 是申请人本人时返回该证书（否则查询结果为 -5，拒绝）；返回给应用的记录不含身份证号字段。
 - 记录的 `sealed` 为已被法院查封，`mortgaged` 为有未解除的抵押。
 
 ## 规则（按顺序检查，问题按此顺序列在 `issues` 中）

@@ -365,7 +365,7 @@ pub const RULES_ZH: &str = r#"# 社保缴费记录查询规则
 ## 输入与记录字段
 
 - `months`：统计的月数，可省略，默认 12。
-- 以 `context.subject`（本人身份证号）查询数据集 `social_insurance`；记录有 `name` 与按月的 `records`（`month` 为 `YYYY-MM`，`personal_fen` 与 `employer_fen` 为个人与单位缴费，单位为分）。
+- 以 `context.subject`（本人的匿名令牌，平台凭它找到本人的记录；应用看不到身份证号）查询数据集 `social_insurance`；记录有 `name` 与按月的 `records`（`month` 为 `YYYY-MM`，`personal_fen` 与 `employer_fen` 为个人与单位缴费，单位为分）。
 
 ## 规则
 
