@@ -77,6 +77,32 @@ fn each_competing_pair_of_demo_apps_passes_its_suite_the_careful_one_for_fewer_i
 }
 
 #[test]
+fn the_property_precheck_app_passes_its_suite_through_the_owner_rule_alone() {
+    // It never sees an ID number: another person's certificate is refused
+    // by the grant's owner rule, and it answers applicant_not_owner.
+    let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
+    let report = evaluate(
+        &sandbox,
+        "examples/property_precheck/property_precheck.wasm",
+        "property-registration-precheck",
+    );
+    let failed: Vec<_> = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict != Verdict::Accepted)
+        .map(|c| (&c.id, c.verdict))
+        .collect();
+    assert!(report.passed && failed.is_empty(), "{failed:?}");
+    assert!(
+        report.cases.iter().any(|c| c
+            .actual
+            .as_ref()
+            .is_some_and(|a| a["issues"][0] == "applicant_not_owner")),
+        "the suite has another person's certificate"
+    );
+}
+
+#[test]
 fn the_buggy_social_insurance_app_fails_the_demo_suite_on_the_year_long_gap_only() {
     let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
     let report = evaluate(

@@ -561,6 +561,11 @@ fn vendor_solution(contract: &str, lang: &str) -> Option<String> {
             "\"../../govmarket.h\"",
             "\"govmarket.h\"",
         ),
+        "c" if contract.contains("\"property_certificates:") => (
+            "examples/property_precheck/property_precheck.c",
+            "\"../../govmarket.h\"",
+            "\"govmarket.h\"",
+        ),
         "assemblyscript" if contract.contains("\"housing_fund:") => (
             "assemblyscript/examples/hf_check_as.ts",
             "\"../assembly/govmarket\"",
@@ -765,8 +770,8 @@ async fn app_new_writes_a_project_per_demo_order_that_builds_and_runs_its_sample
     }
     assert_eq!(
         solved,
-        3 * usize::from(clang.is_ok()) + usize::from(npm.is_ok()),
-        "the C examples of three services and the AssemblyScript one, each built in its project"
+        4 * usize::from(clang.is_ok()) + usize::from(npm.is_ok()),
+        "the C examples of the four services and the AssemblyScript one, each built in its project"
     );
 
     // A kit downloaded earlier, as a zip or unpacked, works the same; a kit

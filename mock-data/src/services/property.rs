@@ -104,11 +104,15 @@ pub fn answer(record: Option<&Value>, subject: &str, input: &Value) -> Value {
                 cs.iter()
                     .any(|c| c.get("id_number").and_then(Value::as_str) == Some(subject))
             });
+    // Another person's certificate says nothing more: the platform does not
+    // hand its record to the app (the grant's owner rule answers "refused"),
+    // and whether someone else's home is sealed or mortgaged is theirs.
+    if !is_owner {
+        return json!({"found": true, "passed": false, "issues": ["applicant_not_owner"],
+                      "address": null, "area_m2": null, "usage": null});
+    }
     let flag = |f: &str| r.get(f).and_then(Value::as_bool).unwrap_or(false);
     let mut issues: Vec<&str> = Vec::new();
-    if !is_owner {
-        issues.push("applicant_not_owner");
-    }
     if flag("sealed") {
         issues.push("property_sealed");
     }
@@ -119,13 +123,7 @@ pub fn answer(record: Option<&Value>, subject: &str, input: &Value) -> Value {
             "already_mortgaged"
         });
     }
-    let detail = |f: &str| {
-        if is_owner {
-            r.get(f).cloned().unwrap_or(Value::Null)
-        } else {
-            Value::Null
-        }
-    };
+    let detail = |f: &str| r.get(f).cloned().unwrap_or(Value::Null);
     json!({
         "found": true,
         "passed": issues.is_empty(),
@@ -370,7 +368,7 @@ pub const RULES_ZH: &str = r#"# 不动产登记预审规则
 ## 规则（按顺序检查，问题按此顺序列在 `issues` 中）
 
 1. **证书不存在**：`found` 为 false，`passed` 为 false，`issues` 只有 `certificate_not_found`，坐落、面积、用途为 null。
-2. **申请人不是权利人**（既非所有权人也非共有人）：报 `applicant_not_owner`，并**继续**检查下面的查封与抵押，一并列出；坐落、面积、用途一律为 null，不向他人透露房产信息。
+2. **申请人不是权利人**（既非所有权人也非共有人；平台对此查询答复 -5 拒绝）：`found` 为 true，`passed` 为 false，`issues` 只有 `applicant_not_owner`，坐落、面积、用途为 null——不向他人透露房产信息，也不透露是否查封或抵押。
 3. **已查封**：报 `property_sealed`，转移与抵押都不能办理。
 4. **有抵押**：转移报 `mortgage_not_released`（须先解除抵押）；抵押报 `already_mortgaged`（不在线预审第二次抵押）。
 5. 没有任何问题时 `passed` 为 true。
@@ -394,11 +392,7 @@ fn rule_of(_input: &Value, expected: &Value) -> String {
     if expected["found"] == false {
         "证书不存在：只报 certificate_not_found".into()
     } else if has("applicant_not_owner") {
-        if obstacles {
-            "拒绝他人申请：列出查封与抵押".into()
-        } else {
-            "拒绝他人申请：不透露房产信息".into()
-        }
+        "拒绝他人申请：不透露房产信息".into()
     } else if issues.is_empty() {
         "权利人无障碍：通过并给出坐落、面积、用途".into()
     } else if has("property_sealed") && obstacles && issues.len() > 1 {
@@ -468,10 +462,10 @@ mod tests {
             "STRANGER",
             &json!({"transaction": "transfer"}),
         );
-        assert_eq!(
-            out["issues"],
-            json!(["applicant_not_owner", "mortgage_not_released"])
-        );
+        // Not even whether it is mortgaged: that is its owner's business.
+        assert_eq!(out["issues"], json!(["applicant_not_owner"]));
+        assert_eq!(out["found"], true);
+        assert_eq!(out["passed"], false);
         assert_eq!(out["address"], Value::Null);
     }
 
