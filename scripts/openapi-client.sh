@@ -7,6 +7,7 @@
 #   scripts/openapi-client.sh [GOVMARKET_BINARY]   (default target/debug/govmarket)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/serve.sh
 bin=${1:-target/debug/govmarket}
 [ -x "$bin" ] || cargo build -q -p govmarket
 work=$(mktemp -d /tmp/govmarket-client.XXXXXX)
@@ -20,25 +21,7 @@ trap cleanup EXIT
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q --disable-pip-version-check 'openapi-python-client==0.29.1'
 
-for _ in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 40000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-  env -u DATABASE_URL -u GOVMARKET_DATABASE_URL -u MEILI_URL GOVMARKET_LOG=warn \
-    "$bin" --data-dir "$work/data" serve --demo --addr "127.0.0.1:$port" >"$work/log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 600); do
-    if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break 2; fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill "$pid" 2>/dev/null || true
-  pid=
-done
-if [ -z "$pid" ]; then
-  echo "the demo server did not start; its log:" >&2
-  cat "$work/log" >&2 || true
-  exit 1
-fi
+serve_on_free_port "$bin" "$work" 600 --demo
 base="http://127.0.0.1:$port"
 curl -fsS "$base/api/v1/openapi.json" >"$work/openapi.json"
 
