@@ -134,50 +134,6 @@ fn c_string(s: &str) -> String {
     out
 }
 
-/// The `gm_w_*` calls that write `value`.
-fn emit(value: &Value, indent: usize, out: &mut String) {
-    let pad = " ".repeat(indent);
-    match value {
-        Value::Null => {
-            let _ = writeln!(out, "{pad}gm_w_null(&w);");
-        }
-        Value::Bool(b) => {
-            let _ = writeln!(out, "{pad}gm_w_bool(&w, {});", i32::from(*b));
-        }
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => {
-                let _ = writeln!(out, "{pad}gm_w_int(&w, {i});");
-            }
-            None => {
-                let _ = writeln!(out, "{pad}gm_w_raw(&w, {});", c_string(&n.to_string()));
-            }
-        },
-        Value::String(s) => {
-            let _ = writeln!(out, "{pad}gm_w_string(&w, {});", c_string(s));
-        }
-        Value::Array(items) => {
-            let _ = writeln!(out, "{pad}gm_w_array(&w);");
-            for item in items {
-                emit(item, indent + 4, out);
-            }
-            let _ = writeln!(out, "{pad}gm_w_end(&w);");
-        }
-        Value::Object(map) => {
-            let _ = writeln!(out, "{pad}gm_w_object(&w);");
-            for (k, v) in map {
-                let _ = writeln!(
-                    out,
-                    "{}gm_w_key(&w, {});",
-                    " ".repeat(indent + 4),
-                    c_string(k)
-                );
-                emit(v, indent + 4, out);
-            }
-            let _ = writeln!(out, "{pad}gm_w_end(&w);");
-        }
-    }
-}
-
 /// The skeleton's `app.c` for an order titled `title` whose contract has
 /// `output_schema` and grants `datasets`.
 pub fn app_c(
@@ -187,7 +143,7 @@ pub fn app_c(
     datasets: &[sandbox::DatasetGrant],
 ) -> String {
     let mut writes = String::new();
-    emit(&default_value(output_schema), 4, &mut writes);
+    emit(Dialect::C, &default_value(output_schema), 4, &mut writes);
     // The title goes into a comment: it must not close it.
     let title = title.replace("*/", "* /");
     let grants = if datasets.is_empty() {
@@ -249,41 +205,73 @@ fn ts_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
-/// The `JsonWriter` calls that write `value`, one per line.
-fn emit_ts(value: &Value, indent: usize, out: &mut String) {
-    let pad = " ".repeat(indent);
-    match value {
-        Value::Null => {
-            let _ = writeln!(out, "{pad}w.null();");
+/// The language a skeleton's output writer is emitted in: the C kit's
+/// `gm_w_*` functions or the AssemblyScript kit's `JsonWriter` methods,
+/// which have the same names and take the same arguments.
+#[derive(Clone, Copy)]
+enum Dialect {
+    C,
+    AssemblyScript,
+}
+
+impl Dialect {
+    /// Indentation per nesting level, as each language's samples are written.
+    fn step(self) -> usize {
+        match self {
+            Self::C => 4,
+            Self::AssemblyScript => 2,
         }
+    }
+
+    fn literal(self, s: &str) -> String {
+        match self {
+            Self::C => c_string(s),
+            Self::AssemblyScript => ts_string(s),
+        }
+    }
+
+    /// One writer call on a line of its own, `arg` its argument if any.
+    fn call(self, out: &mut String, indent: usize, method: &str, arg: Option<&str>) {
+        let pad = " ".repeat(indent);
+        let _ = match (self, arg) {
+            (Self::C, None) => writeln!(out, "{pad}gm_w_{method}(&w);"),
+            (Self::C, Some(a)) => writeln!(out, "{pad}gm_w_{method}(&w, {a});"),
+            (Self::AssemblyScript, a) => writeln!(out, "{pad}w.{method}({});", a.unwrap_or("")),
+        };
+    }
+}
+
+/// The writer calls, one per line, that write `value` in `dialect`.
+fn emit(dialect: Dialect, value: &Value, indent: usize, out: &mut String) {
+    let step = dialect.step();
+    match value {
+        Value::Null => dialect.call(out, indent, "null", None),
         Value::Bool(b) => {
-            let _ = writeln!(out, "{pad}w.bool({b});");
+            let arg = match dialect {
+                Dialect::C => i32::from(*b).to_string(),
+                Dialect::AssemblyScript => b.to_string(),
+            };
+            dialect.call(out, indent, "bool", Some(&arg));
         }
         Value::Number(n) => match n.as_i64() {
-            Some(i) => {
-                let _ = writeln!(out, "{pad}w.int({i});");
-            }
-            None => {
-                let _ = writeln!(out, "{pad}w.raw({});", ts_string(&n.to_string()));
-            }
+            Some(i) => dialect.call(out, indent, "int", Some(&i.to_string())),
+            None => dialect.call(out, indent, "raw", Some(&dialect.literal(&n.to_string()))),
         },
-        Value::String(s) => {
-            let _ = writeln!(out, "{pad}w.string({});", ts_string(s));
-        }
+        Value::String(s) => dialect.call(out, indent, "string", Some(&dialect.literal(s))),
         Value::Array(items) => {
-            let _ = writeln!(out, "{pad}w.array();");
+            dialect.call(out, indent, "array", None);
             for item in items {
-                emit_ts(item, indent + 2, out);
+                emit(dialect, item, indent + step, out);
             }
-            let _ = writeln!(out, "{pad}w.end();");
+            dialect.call(out, indent, "end", None);
         }
         Value::Object(map) => {
-            let _ = writeln!(out, "{pad}w.object();");
+            dialect.call(out, indent, "object", None);
             for (k, v) in map {
-                let _ = writeln!(out, "{}w.key({});", " ".repeat(indent + 2), ts_string(k));
-                emit_ts(v, indent + 2, out);
+                dialect.call(out, indent + step, "key", Some(&dialect.literal(k)));
+                emit(dialect, v, indent + step, out);
             }
-            let _ = writeln!(out, "{pad}w.end();");
+            dialect.call(out, indent, "end", None);
         }
     }
 }
@@ -297,7 +285,12 @@ pub fn index_ts(
     datasets: &[sandbox::DatasetGrant],
 ) -> String {
     let mut writes = String::new();
-    emit_ts(&default_value(output_schema), 0, &mut writes);
+    emit(
+        Dialect::AssemblyScript,
+        &default_value(output_schema),
+        0,
+        &mut writes,
+    );
     let title = title.replace(['\n', '\r'], " ");
     let grants = if datasets.is_empty() {
         "this order grants no dataset".to_owned()
