@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use crate::{govmarket, serve_demo, text};
+use crate::{serve_demo, text};
 
 /// clang with a wasm32-wasi sysroot, or why not.
 fn wasm_toolchain(dir: &std::path::Path) -> Result<(), String> {

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::{govmarket, text};
+use crate::text;
 
 fn guest(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

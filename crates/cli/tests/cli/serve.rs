@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::{govmarket, serve_demo, text};
+use crate::serve_demo;
 
 #[tokio::test]
 async fn serve_demo_listens_signs_the_demo_citizen_in_and_shows_the_chinese_home_page() {

@@ -1,7 +1,5 @@
 //! `govmarket settle`: draft, approve and pay a quarter, with four eyes.
 
-use std::process::Command;
-
 use crate::{govmarket, text};
 
 /// The period's runs `(id, status)`, every payout `(status, amount)`, and
