@@ -39,6 +39,27 @@ pub(crate) enum Refusal {
     Page(Response),
 }
 
+impl Refusal {
+    /// The page the refusal is, or the form as `render` draws it again with
+    /// the errors beside their fields, answered with the refusal's status:
+    /// 422 for bad input, 409 when the object moved meanwhile.
+    pub(crate) async fn respond(
+        self,
+        render: impl AsyncFnOnce(FormErrors) -> Response,
+    ) -> Response {
+        match self {
+            Refusal::Page(resp) => resp,
+            Refusal::Form(status, errors) => {
+                let mut resp = render(errors).await;
+                if resp.status().is_client_error() {
+                    *resp.status_mut() = status;
+                }
+                resp
+            }
+        }
+    }
+}
+
 pub(crate) fn refusal(page: &Page, field: &str, e: ServiceError) -> Refusal {
     let mut errors = FormErrors::default();
     match e {

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use service::supervise::moderation::{self, Decision, ReportedRating};
 
-use super::{Refusal, local, refusal};
+use super::{local, refusal};
 use crate::auth::roles;
 use crate::state::AppState;
 use crate::web::extract::{CsrfForm, SignedIn};
@@ -136,17 +136,13 @@ async fn decide(
             };
             Redirect::to(&format!("/supervise/ratings?{key}={id}")).into_response()
         }
-        Err(e) => match refusal(&who.page, &field, e) {
-            Refusal::Page(resp) => resp,
-            Refusal::Form(status, errors) => {
-                // 422 for a bad reason, 409 when the rating moved meanwhile.
-                let mut resp = render(&state, who, errors, Some((id, form.reason)), None).await;
-                if resp.status().is_client_error() {
-                    *resp.status_mut() = status;
-                }
-                resp
-            }
-        },
+        Err(e) => {
+            refusal(&who.page, &field, e)
+                .respond(async |errors| {
+                    render(&state, who, errors, Some((id, form.reason)), None).await
+                })
+                .await
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use service::supervise::suspensions::{self, Decision};
 
-use super::{Refusal, local, refusal};
+use super::{local, refusal};
 use crate::auth::roles;
 use crate::state::AppState;
 use crate::web::extract::{CsrfForm, SignedIn};
@@ -134,18 +134,9 @@ async fn refused(
     form: SuspendForm,
     e: service::ServiceError,
 ) -> Response {
-    match refusal(&who.page, field, e) {
-        Refusal::Page(resp) => resp,
-        Refusal::Form(status, errors) => {
-            let mut resp = render(state, who, errors, form, ("", None)).await;
-            // 422 for a bad reason, 409 when the app is not where the
-            // decision would take it from.
-            if resp.status().is_client_error() {
-                *resp.status_mut() = status;
-            }
-            resp
-        }
-    }
+    refusal(&who.page, field, e)
+        .respond(async |errors| render(state, who, errors, form, ("", None)).await)
+        .await
 }
 
 async fn suspend_submit(
