@@ -27,6 +27,24 @@ pub struct AuditItem {
     pub hash: String,
 }
 
+impl From<store::audit::AuditEvent> for AuditItem {
+    fn from(e: store::audit::AuditEvent) -> Self {
+        Self {
+            id: e.id,
+            seq: e.seq,
+            occurred_at: e.occurred_at,
+            actor_id: e.actor_id,
+            actor_role: e.actor_role,
+            action: e.action,
+            object_type: e.object_type,
+            object_id: e.object_id,
+            summary: e.summary,
+            request_id: e.request_id,
+            hash: e.hash,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditList {
     pub items: Vec<AuditItem>,
@@ -55,22 +73,7 @@ pub async fn list(
     let store::audit::AuditPage { items, next } =
         store::audit::list(services.db.conn(), cursor, limit.clamp(1, 200)).await?;
     Ok(AuditList {
-        items: items
-            .into_iter()
-            .map(|e| AuditItem {
-                id: e.id,
-                seq: e.seq,
-                occurred_at: e.occurred_at,
-                actor_id: e.actor_id,
-                actor_role: e.actor_role,
-                action: e.action,
-                object_type: e.object_type,
-                object_id: e.object_id,
-                summary: e.summary,
-                request_id: e.request_id,
-                hash: e.hash,
-            })
-            .collect(),
+        items: items.into_iter().map(AuditItem::from).collect(),
         next,
     })
 }

@@ -13,22 +13,6 @@ use crate::settlement::runs::{Csv, csv_field};
 /// Most rows one CSV export carries.
 pub const EXPORT_LIMIT: usize = 10_000;
 
-fn item(e: store::audit::AuditEvent) -> AuditItem {
-    AuditItem {
-        id: e.id,
-        seq: e.seq,
-        occurred_at: e.occurred_at,
-        actor_id: e.actor_id,
-        actor_role: e.actor_role,
-        action: e.action,
-        object_type: e.object_type,
-        object_id: e.object_id,
-        summary: e.summary,
-        request_id: e.request_id,
-        hash: e.hash,
-    }
-}
-
 fn check(filter: &AuditFilter) -> ServiceResult<()> {
     if let (Some(from), Some(until)) = (filter.from, filter.until)
         && until <= from
@@ -54,7 +38,7 @@ pub async fn page(
     check(filter)?;
     let p = store::supervision::audit_trail(services.db.conn(), filter, cursor, limit).await?;
     Ok(AuditList {
-        items: p.items.into_iter().map(item).collect(),
+        items: p.items.into_iter().map(AuditItem::from).collect(),
         next: p.next,
     })
 }
@@ -113,7 +97,7 @@ pub async fn export(
             store::audit::MAX_PAGE,
         )
         .await?;
-        out.extend(p.items.into_iter().map(item));
+        out.extend(p.items.into_iter().map(AuditItem::from));
         if out.len() >= EXPORT_LIMIT {
             let more = out.len() > EXPORT_LIMIT || p.next.is_some();
             out.truncate(EXPORT_LIMIT);
