@@ -50,6 +50,7 @@ pub mod orders;
 pub mod orgs;
 pub mod pipeline;
 pub mod ratings;
+pub mod replays;
 pub mod rules;
 pub mod settlements;
 mod status;

@@ -295,7 +295,7 @@ pub async fn searchable_orders<C: ConnectionTrait>(
 
 /// One dataset of an order: enough to tell whether a cached copy of its
 /// records is current.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DatasetStamp {
     pub id: i64,
     pub version: i32,

@@ -86,6 +86,7 @@ pub async fn record<C: ConnectionTrait>(
     let event = UsageEvent {
         invocation: event,
         queries: Vec::new(),
+        replay: None,
     };
     record_batch(conn, std::slice::from_ref(&event))
         .await?
@@ -110,6 +111,9 @@ pub struct DataQuery {
 pub struct UsageEvent {
     pub invocation: NewInvocation,
     pub queries: Vec<DataQuery>,
+    /// What a replay of it needs, sealed by the service layer (see
+    /// [`crate::replays`]); `None` keeps no replay record.
+    pub replay: Option<Vec<u8>>,
 }
 
 /// Most events per statement: 11 parameters a row keeps a full batch far
@@ -195,6 +199,9 @@ async fn record_chunk<C: ConnectionTrait>(
         invocation_queries::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(conn)
             .await?;
+    }
+    for insert in crate::replays::inserts_for(events, &answers, conn.get_database_backend()) {
+        conn.execute_raw(insert).await?;
     }
     Ok(answers)
 }
@@ -470,24 +477,38 @@ async fn write_pinned(
         }
         answers.extend(settled(assigned)?);
     }
-    let rows = query_rows(events, &answers);
-    let mut chunks = rows.chunks(QUERY_CHUNK).peekable();
-    if chunks.peek().is_none() {
-        sqlx::query("COMMIT").execute(&mut *conn).await?;
+    // The queries' and the replay records' inserts; `COMMIT` travels with
+    // the last of them.
+    let mut statements: Vec<(String, Option<sea_orm::sea_query::Values>)> =
+        query_rows(events, &answers)
+            .chunks(QUERY_CHUNK)
+            .map(|chunk| {
+                let insert = invocation_queries::Entity::insert_many(chunk.to_vec())
+                    .build(DbBackend::Sqlite);
+                (insert.sql, insert.values)
+            })
+            .collect();
+    statements.extend(
+        crate::replays::inserts_for(events, &answers, DbBackend::Sqlite)
+            .into_iter()
+            .map(|insert| (insert.sql, insert.values)),
+    );
+    match statements.last_mut() {
+        Some((sql, _)) => sql.push_str("; COMMIT"),
+        None => statements.push(("COMMIT".to_owned(), None)),
     }
-    while let Some(chunk) = chunks.next() {
-        let insert =
-            invocation_queries::Entity::insert_many(chunk.to_vec()).build(DbBackend::Sqlite);
-        let sql = if chunks.peek().is_none() {
-            format!("{}; COMMIT", insert.sql)
-        } else {
-            insert.sql
-        };
-        sqlx_statement(&sql, insert.values)
-            .execute(&mut *conn)
-            .await?;
+    for (sql, values) in statements {
+        sqlx_statement(&sql, values).execute(&mut *conn).await?;
     }
     Ok(answers)
+}
+
+/// One invocation, by id.
+pub async fn invocation<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+) -> Result<Option<invocations::Model>, StoreError> {
+    Ok(invocations::Entity::find_by_id(id).one(conn).await?)
 }
 
 /// The data access log of one invocation, in query order.

@@ -180,6 +180,8 @@ async fn a_duplicate_inside_a_transaction_leaves_the_transaction_usable() {
 
 fn with_queries(invocation: NewInvocation, keys: &[&str]) -> UsageEvent {
     UsageEvent {
+        // Stands for the service's sealed bytes: the store keeps them as given.
+        replay: Some(format!("sealed:{}", keys.join(",")).into_bytes()),
         invocation,
         queries: keys
             .iter()
@@ -299,6 +301,55 @@ async fn batch_answers_in_order(path: Path) {
         6,
         "1 + 2 + 2 + 1 queries; the retries' are not kept"
     );
+    // A replay record per new invocation, as given; none for the retries.
+    assert_eq!(store::replays::count(conn).await.unwrap(), 5, "{path:?}");
+    let kept = store::replays::get(conn, answers[2].id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.sealed, b"sealed:a,b");
+    assert!(
+        store::replays::get(conn, earlier.id())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn replay_records_past_the_cutoff_are_purged_and_the_rest_kept() {
+    let test_db = TestDb::new().await;
+    let f = fixture(&test_db).await;
+    let conn = test_db.db().conn();
+    let now = store::now();
+    let mut old = event(&f, Some("old"), true);
+    old.occurred_at = now - chrono::Duration::days(200);
+    let batch = vec![
+        with_queries(old, &["x"]),
+        with_queries(event(&f, Some("new"), true), &["y"]),
+    ];
+    let answers = usage::write_batch(test_db.db(), &batch).await.unwrap();
+    let cutoff = now - chrono::Duration::days(180);
+    assert_eq!(store::replays::purge_before(conn, cutoff).await.unwrap(), 1);
+    assert!(
+        store::replays::get(conn, answers[0].id())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store::replays::get(conn, answers[1].id())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store::replays::purge_before(conn, cutoff).await.unwrap(),
+        0,
+        "idempotent"
+    );
+    // The invocation itself stays: usage and settlement do not depend on it.
+    assert_eq!(invocations::Entity::find().count(conn).await.unwrap(), 2);
 }
 
 #[tokio::test]
@@ -339,6 +390,11 @@ async fn large_batch_written_whole(path: Path) {
         .unwrap()
         .unwrap();
     assert_eq!(row.idempotency_key.as_deref(), Some("bulk-1234"));
+    assert_eq!(
+        store::replays::count(conn).await.unwrap(),
+        2_500,
+        "{path:?}"
+    );
 }
 
 #[tokio::test]
