@@ -15,6 +15,7 @@ mod orders;
 mod pipeline;
 mod ratings;
 mod regression;
+mod replay;
 mod settlements;
 mod supervise;
 mod vendor_apps;

@@ -120,6 +120,13 @@ struct CreateUser {
 enum AuditCommand {
     /// Re-compute the hash chain; exit 1 if any entry was tampered with.
     Verify,
+    /// Rerun a citizen's invocation with its input, seed, clock and version
+    /// and print the report as JSON; exit 1 if it differs, 2 if its replay
+    /// record was purged or the invocation does not exist.
+    Replay {
+        /// The invocation's id.
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -196,6 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             service::settlement::resume_payouts(&state).await?;
             service::pipeline::spawn_workers(state.clone(), state.config.workers);
+            service::replay::spawn_purger(state.clone());
             server::serve(state).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -270,6 +278,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     serde_json::json!({"ok": false, "first_bad": v.first_bad, "reason": v.reason})
                 );
                 Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Replay { id },
+        } => {
+            let config = Config::load(cli.config.as_deref(), overrides(None))?;
+            let state = AppState::build(config).await?;
+            match service::replay::replay_as_operator(&state, id).await {
+                Ok(report) => {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    Ok(if report.identical {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    })
+                }
+                Err(e @ (service::ServiceError::Gone(_) | service::ServiceError::NotFound(_))) => {
+                    eprintln!("govmarket audit replay {id}: {e}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into_anyhow()),
             }
         }
         Command::Search { command } => {

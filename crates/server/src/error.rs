@@ -369,6 +369,7 @@ fn body_text(e: &impl std::error::Error) -> String {
 pub fn status_of(e: &ServiceError) -> StatusCode {
     match e {
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+        ServiceError::Gone(_) => StatusCode::GONE,
         ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         ServiceError::Forbidden(_) | ServiceError::Refused { .. } => StatusCode::FORBIDDEN,
         ServiceError::Conflict { .. } => StatusCode::CONFLICT,
@@ -400,6 +401,7 @@ impl From<ServiceError> for ApiError {
                 ApiError::too_many_requests(retry_after_secs)
             }
             ServiceError::NotFound(_) => ApiError::new(status, "not_found", message),
+            ServiceError::Gone(_) => ApiError::new(status, "gone", message),
             ServiceError::Unauthenticated(_) => ApiError::new(status, "unauthorized", message),
             ServiceError::Forbidden(_) => ApiError::new(status, "forbidden", message),
             ServiceError::Refused { code, .. } => ApiError::new(status, code, message),

@@ -109,6 +109,7 @@ impl Lang {
             | ServiceError::Forbidden(m)
             | ServiceError::Refused { msg: m, .. }
             | ServiceError::TooLarge(m)
+            | ServiceError::Gone(m)
             | ServiceError::Unavailable(m)
             | ServiceError::Conflict { msg: m, .. }
             | ServiceError::Invalid { msg: m, .. }

@@ -43,6 +43,10 @@ pub const DEFAULT_QUESTION_ANSWER_HOURS: u64 = 72;
 pub const MAX_QUESTION_ANSWER_HOURS: u64 = 24 * 366;
 /// The Meilisearch index used when `MEILI_INDEX` is not set.
 pub const DEFAULT_MEILI_INDEX: &str = "govmarket";
+/// How long what a replay needs is kept: 180 days covers a complaint's
+/// whole course (filing, handling, appeal) with room to spare, and no
+/// longer than evidence is needed.
+pub const DEFAULT_REPLAY_RETENTION_DAYS: u32 = 180;
 
 /// A string that must never reach a log or a debug print.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -113,6 +117,9 @@ pub struct Config {
     /// a finance user other than the one who drafted or last recomputed it.
     /// On by default; off only for a one-person finance office.
     pub four_eyes: bool,
+    /// How long an invocation's sealed replay record is kept before the
+    /// purge job deletes it (`GOVMARKET_REPLAY_RETENTION_DAYS`).
+    pub replay_retention: Duration,
 }
 
 /// The TOML file's shape: every field optional, unknown keys refused so a
@@ -143,6 +150,7 @@ pub struct FileConfig {
     pub rate_per_minute: Option<u32>,
     pub rate_burst: Option<u32>,
     pub four_eyes: Option<bool>,
+    pub replay_retention_days: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -374,6 +382,13 @@ impl Config {
             )?,
         };
 
+        let replay_retention_days = positive(
+            &env,
+            "GOVMARKET_REPLAY_RETENTION_DAYS",
+            file.replay_retention_days,
+            DEFAULT_REPLAY_RETENTION_DAYS,
+        )?;
+
         Ok(Config {
             addr,
             data_dir,
@@ -396,6 +411,7 @@ impl Config {
             invoke_rate,
             rating_rate,
             four_eyes,
+            replay_retention: Duration::from_secs(u64::from(replay_retention_days) * 86_400),
         })
     }
 }

@@ -137,6 +137,10 @@ pub enum ServiceError {
     /// Over a rate limit; try again after this many seconds.
     #[error("rate limited for {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// It existed, and is gone for good (e.g. a replay record past its
+    /// retention period).
+    #[error("gone: {}", .0.key)]
+    Gone(Msg),
     /// A part the use case needs is down for now (search, payouts).
     #[error("unavailable: {}", .0.key)]
     Unavailable(Msg),

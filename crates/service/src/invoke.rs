@@ -127,6 +127,7 @@ pub async fn run_for_citizen(
         return Err(InvokeError::Input(errors));
     }
     let sha256 = prepared.sha256.clone();
+    let replay_datasets = stamps.clone();
     let data = crate::appdata::datasets_from_stamps(
         &services.db,
         &services.datasets,
@@ -153,12 +154,30 @@ pub async fn run_for_citizen(
         // datasets; the app never sees it.
         identity: citizen.id_number.clone(),
     };
+    let mut replay = crate::replay::ReplayRecord {
+        input: request.input.clone(),
+        seed: request.seed,
+        now: request.context.now.clone(),
+        locale: request.context.locale.clone(),
+        datasets: replay_datasets,
+        output: None,
+    };
     let started = std::time::Instant::now();
     let mut outcome = services
         .sandbox
         .run_async(sha256, request, data, contract.limits.clone())
         .await;
     schemas.judge_output(&mut outcome);
+    replay.output = outcome.output.clone();
+    let replay = crate::replay::seal(
+        &services.replay_key,
+        &crate::replay::Binding {
+            app_id,
+            version_id,
+            citizen_id: citizen.id,
+        },
+        &replay,
+    )?;
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     if outcome.verdict != Verdict::Accepted {
         tracing::info!(app_id, version_id, verdict = %outcome.verdict,
@@ -192,6 +211,7 @@ pub async fn run_for_citizen(
                 idempotency_key,
             },
             queries,
+            replay: Some(replay),
         })
         .await?;
     Ok(Invoked {

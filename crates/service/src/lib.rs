@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod questions;
 pub mod ratelimit;
 pub mod ratings;
+pub mod replay;
 pub mod search_index;
 pub mod services;
 pub mod sessions;

@@ -24,6 +24,10 @@ pub struct Services {
     /// demo/dev default) derived from the platform secret like `csrf_key`.
     /// Every node must agree, and rotating it changes every pseudonym.
     pub subject_key: Arc<[u8]>,
+    /// Key of the sealed replay records (see [`crate::replay`]): derived
+    /// from the platform secret like `csrf_key`, so every node opens every
+    /// record and no second secret has to be kept.
+    pub replay_key: Arc<[u8]>,
     /// The one wasm runtime of this process: its engine, module cache and
     /// concurrency bound are shared by test runs and citizens' invocations.
     pub sandbox: sandbox::Sandbox,
@@ -87,6 +91,7 @@ impl Services {
         let keys = Keys::new(&secret, config.token_ttl);
         let csrf_key = derive(&secret, b"govmarket csrf v1");
         let subject_key = subject_key(&config, &secret);
+        let replay_key = derive(&secret, b"govmarket replay v1");
         let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig {
             cache_dir: Some(config.data_dir.join("module-cache")),
             ..Default::default()
@@ -106,6 +111,7 @@ impl Services {
             keys,
             csrf_key: csrf_key.into(),
             subject_key: subject_key.into(),
+            replay_key: replay_key.into(),
             sandbox,
         })
     }

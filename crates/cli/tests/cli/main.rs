@@ -5,6 +5,7 @@
 mod app_new;
 mod app_test;
 mod operator;
+mod replay;
 mod serve;
 mod settle;
 

@@ -1,10 +1,12 @@
 //! Supervisors' evidence on an app's use of citizens' data: query counts by
-//! dataset and the refused queries (subject tokens only, never an ID number).
+//! dataset and the refused queries (subject tokens only, never an ID number),
+//! and replays of single invocations.
 
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use service::mydata::{self, AppEvidence};
+use service::replay::{self, Difference, ReplayReport, RunSummary};
 
 use super::ApiPath;
 use crate::auth::{Authed, roles};
@@ -14,13 +16,19 @@ use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(app_data_access),
+    paths(app_data_access, replay_invocation),
+    components(schemas(ReplayReport, RunSummary, Difference)),
     tags((name = "evidence", description = "Supervisors' evidence on apps' data accesses"))
 )]
 pub struct EvidenceApi;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/supervise/apps/{id}/data-access", get(app_data_access))
+    Router::new()
+        .route("/supervise/apps/{id}/data-access", get(app_data_access))
+        .route(
+            "/supervise/invocations/{id}/replay",
+            post(replay_invocation),
+        )
 }
 
 /// An app's data accesses: counts by dataset, latest refused queries (supervisors, admins).
@@ -39,4 +47,26 @@ pub async fn app_data_access(
 ) -> ApiResult<Json<AppEvidence>> {
     let actor = who.current.actor(&request_id);
     Ok(Json(mydata::app_evidence(&state, &actor, id).await?))
+}
+
+/// Replay an invocation (supervisors): the same version, input, seed and
+/// clock on the datasets as they stand; the report names every difference.
+/// Resident ID numbers in either output are masked. Audited.
+#[utoipa::path(post, path = "/api/v1/supervise/invocations/{id}/replay", tag = "evidence",
+    params(("id" = i64, Path, description = "The invocation")), security(("bearer" = [])),
+    responses(
+        (status = 200, body = ReplayReport),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 410, description = "its replay record was purged after the retention period",
+            body = ErrorBody)))]
+pub async fn replay_invocation(
+    State(state): State<AppState>,
+    who: Authed<roles::Supervisor>,
+    request_id: RequestId,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ReplayReport>> {
+    let actor = who.current.actor(&request_id);
+    Ok(Json(replay::replay(&state, &actor, id).await?))
 }

@@ -62,22 +62,6 @@ pub struct AuditVerify {
     pub reason: Option<String>,
 }
 
-/// The audit log, newest first; `limit` is clamped to 1..=200.
-pub async fn list(
-    services: &Services,
-    actor: &Actor,
-    cursor: Option<i64>,
-    limit: u64,
-) -> ServiceResult<AuditList> {
-    actor.require(AUDITORS)?;
-    let store::audit::AuditPage { items, next } =
-        store::audit::list(services.db.conn(), cursor, limit.clamp(1, 200)).await?;
-    Ok(AuditList {
-        items: items.into_iter().map(AuditItem::from).collect(),
-        next,
-    })
-}
-
 /// Re-computes the audit hash chain.
 pub async fn verify(services: &Services, actor: &Actor) -> ServiceResult<AuditVerify> {
     actor.require(AUDITORS)?;
