@@ -244,3 +244,50 @@ async fn sign_in_success_failure_and_sign_out_are_audited() {
     let ok = store::audit::verify(app.state.db.conn()).await.unwrap();
     assert!(ok.ok, "{ok:?}");
 }
+
+#[tokio::test]
+async fn the_audit_api_filters_by_action_role_and_time_and_refuses_bad_filters() {
+    let app = spawn_app().await;
+    let supervisor = app.staff(Role::Supervisor, "sup-filter@example.cn").await;
+    app.citizen("c-filter@example.cn", 61).await;
+    let (status, all) = app
+        .get_json("/api/v1/audit?limit=200", Some(&supervisor))
+        .await;
+    assert_eq!(status, 200, "{all}");
+    let items = all["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "{all}");
+    let action = items[0]["action"].as_str().unwrap().to_owned();
+    let (status, only) = app
+        .get_json(&format!("/api/v1/audit?action={action}"), Some(&supervisor))
+        .await;
+    assert_eq!(status, 200, "{only}");
+    let only = only["items"].as_array().unwrap();
+    assert!(!only.is_empty());
+    assert!(only.iter().all(|e| e["action"] == action), "{only:?}");
+    assert!(only.len() <= items.len());
+
+    let (status, future) = app
+        .get_json("/api/v1/audit?from=2999-01-01T00:00:00Z", Some(&supervisor))
+        .await;
+    assert_eq!(status, 200, "{future}");
+    assert_eq!(future["items"], serde_json::json!([]));
+
+    for bad in [
+        "role=wizard",
+        "actor_id=abc",
+        "from=yesterday",
+        "colour=red",
+    ] {
+        let (status, body) = app
+            .get_json(&format!("/api/v1/audit?{bad}"), Some(&supervisor))
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (status, body) = app
+        .get_json(
+            "/api/v1/audit?from=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z",
+            Some(&supervisor),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+}
