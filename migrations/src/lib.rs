@@ -33,6 +33,7 @@ mod m20261203_000202_settlement_audit_heads;
 mod m20261203_000301_order_rules;
 mod m20261204_000201_suite_revisions;
 mod m20261205_000401_invocation_replays;
+mod m20261205_000402_complaint_invocation;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000301_order_rules::Migration),
             Box::new(m20261204_000201_suite_revisions::Migration),
             Box::new(m20261205_000401_invocation_replays::Migration),
+            Box::new(m20261205_000402_complaint_invocation::Migration),
         ]
     }
 }

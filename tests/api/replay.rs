@@ -205,3 +205,152 @@ async fn replay_is_for_supervisors_and_a_purged_invocation_is_gone() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn a_complaint_names_its_invocation_and_its_handlers_replay_it() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 45).await;
+    let listed = app_with_version(&app, order_id, "社保快查", SI_LOOKUP, "published").await;
+    let other = app_with_version(&app, order_id, "参保通", SI_LOOKUP, "published").await;
+    let citizen = app.citizen("c45@example.cn", 45).await;
+    let neighbour = app.citizen("n45@example.cn", 145).await;
+    let use_of = |token: &str, app_id: i64| {
+        let token = token.to_owned();
+        let app = &app;
+        async move {
+            let (status, body) = invoke(app, &token, app_id, json!({"months": 12}), None).await;
+            assert_eq!(status, 200, "{body}");
+            body["invocation_id"].as_i64().unwrap()
+        }
+    };
+    let mine = use_of(&citizen, listed.app_id).await;
+    let mine_of_other_app = use_of(&citizen, other.app_id).await;
+    let theirs = use_of(&neighbour, listed.app_id).await;
+    let file = async |invocation: Value| {
+        let body = json!({"app_id": listed.app_id, "body": "查询结果与单位记录不符", "invocation_id": invocation});
+        app.post_json("/api/v1/complaints", &body, Some(&citizen))
+            .await
+    };
+
+    // Someone else's use, a use of another app, or none at all: refused,
+    // naming the field, and nothing filed.
+    for bad in [json!(theirs), json!(mine_of_other_app), json!(mine + 1000)] {
+        let (status, body) = file(bad.clone()).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert_eq!(body["error"]["field"], "invocation_id", "{body}");
+    }
+    let (_, list) = app.get_json("/api/v1/complaints", Some(&citizen)).await;
+    assert_eq!(list["items"], json!([]), "{list}");
+
+    let (status, complaint) = file(json!(mine)).await;
+    assert_eq!(status, 201, "{complaint}");
+    assert_eq!(complaint["invocation_id"], mine);
+    let id = complaint["id"].as_i64().unwrap();
+    let path = format!("/api/v1/complaints/{id}/replay");
+
+    // The app's ISV handles it and replays the use; so may a supervisor.
+    let supervisor = app.staff(Role::Supervisor, "sup45@example.cn").await;
+    for token in [&listed.isv_token, &supervisor] {
+        let (status, report) = app.post_json(&path, &json!({}), Some(token)).await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["invocation_id"], mine);
+        assert_eq!(report["identical"], true, "{report}");
+        assert!(!report.to_string().contains(&resident_id(45)), "{report}");
+    }
+    // The citizen has their answer; another ISV cannot see the complaint.
+    let (status, _) = app.post_json(&path, &json!({}), Some(&citizen)).await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .post_json(&path, &json!({}), Some(&other.isv_token))
+        .await;
+    assert_eq!(status, 404);
+
+    // A complaint that names no use has nothing to replay.
+    let (status, plain) = app
+        .post_json(
+            "/api/v1/complaints",
+            &json!({"app_id": listed.app_id, "body": "页面难以理解"}),
+            Some(&citizen),
+        )
+        .await;
+    assert_eq!(status, 201, "{plain}");
+    assert!(plain["invocation_id"].is_null());
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/complaints/{}/replay", plain["id"]),
+            &json!({}),
+            Some(&listed.isv_token),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_supervisor_replays_a_complaints_use_on_its_page() {
+    let app = spawn_app().await;
+    let order_id = order(&app, "社保缴费记录查询", 46).await;
+    let listed = app_with_version(&app, order_id, "社保快查", SI_LOOKUP, "published").await;
+    let citizen = app.citizen("c46@example.cn", 46).await;
+    let (status, used) = invoke(&app, &citizen, listed.app_id, json!({"months": 12}), None).await;
+    assert_eq!(status, 200, "{used}");
+    // The citizen complains from "my data", about that very use.
+    let invocation = used["invocation_id"].as_i64().unwrap();
+    let mine = e2e::Browser::signed_in(&app, "c46@example.cn").await;
+    let (status, html) = mine.get("/account/data").await;
+    assert_eq!(status, 200);
+    let link = format!(
+        "/complaints/new?app={}&amp;invocation={invocation}",
+        listed.app_id
+    );
+    assert!(html.contains(&link), "{html}");
+    let (status, html) = mine.get(&link.replace("&amp;", "&")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("name=\"invocation\" value=\"{invocation}\"")),
+        "{html}"
+    );
+    let resp = mine
+        .post_form(
+            "/complaints/new",
+            &[
+                ("csrf_token", &e2e::hidden_csrf(&html)),
+                ("app", &listed.app_id.to_string()),
+                ("order", ""),
+                ("invocation", &invocation.to_string()),
+                ("body", "金额不对"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let (status, list) = app.get_json("/api/v1/complaints", Some(&citizen)).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"][0]["invocation_id"], invocation, "{list}");
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    app.staff(Role::Supervisor, "sup46@example.cn").await;
+
+    let browser = e2e::Browser::signed_in(&app, "sup46@example.cn").await;
+    let (status, html) = browser.get(&format!("/complaints/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("action=\"/complaints/{id}/replay\"")),
+        "{html}"
+    );
+    let csrf = e2e::hidden_csrf(&html);
+    let resp = browser
+        .post_form(
+            &format!("/complaints/{id}/replay"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("回放结果与当时完全一致"), "{html}");
+    assert!(html.contains("months_paid"), "{html}");
+    assert!(!html.contains(&resident_id(46)), "{html}");
+
+    // Without the form's token nothing runs.
+    let resp = browser
+        .post_form(&format!("/complaints/{id}/replay"), &[])
+        .await;
+    assert_eq!(resp.status().as_u16(), 403);
+}

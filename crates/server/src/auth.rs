@@ -162,6 +162,8 @@ pub mod roles {
         Auditors = [Supervisor, Admin];
         /// Those who answer complaints: about their apps, about their orders.
         ComplaintAnswerers = [Isv, Department] => "complaints.forbidden";
+        /// Those who may replay the use a complaint names.
+        ComplaintHandlers = [Isv, Department, Supervisor] => "complaints.forbidden";
         /// Department staff on their desk.
         DeskStaff = [Department] => "dept.forbidden";
         /// Citizens, as those who file complaints.

@@ -36,6 +36,10 @@ pub struct ComplaintRequest {
     /// The order (service) complained about, when not one app.
     pub order_id: Option<i64>,
     pub body: String,
+    /// One of the citizen's own invocations of `app_id` that the complaint
+    /// is about: whoever handles the complaint may then replay it.
+    #[serde(default)]
+    pub invocation_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,6 +60,8 @@ pub struct ComplaintView {
     /// The citizen's 1–5 rating of the handling.
     pub resolution_stars: Option<i32>,
     pub created_at: DateTime<Utc>,
+    /// The invocation it is about, which its handlers may replay.
+    pub invocation_id: Option<i64>,
 }
 
 impl ComplaintView {
@@ -73,6 +79,7 @@ impl ComplaintView {
             resolved_at: c.resolved_at,
             resolution_stars: c.resolution_stars,
             created_at: c.created_at,
+            invocation_id: c.invocation_id,
         }
     }
 
@@ -111,6 +118,8 @@ pub struct ComplaintDetail {
     pub can_answer: bool,
     /// Its citizen, once it is answered.
     pub can_resolve: bool,
+    /// It names an invocation, and the actor handles or supervises it.
+    pub can_replay: bool,
 }
 
 /// What a complaint is about.
@@ -250,6 +259,20 @@ pub async fn file(
         }
         (None, Some(order_id)) => (None, order_id),
     };
+    if let Some(id) = req.invocation_id {
+        // Only the citizen's own use of this very app: an id that is not
+        // reads the same as one that does not exist.
+        let own = match (&app, store::usage::invocation(conn, id).await?) {
+            (Some(app), Some(i)) => i.citizen_id == citizen.id && i.app_id == app.id,
+            _ => false,
+        };
+        if !own {
+            return Err(ServiceError::invalid(
+                "invocation_id",
+                Msg::new("err.complaint.invocation_not_own"),
+            ));
+        }
+    }
     let order = store::complaints::order(conn, order_id)
         .await?
         // A draft is the department's alone: to anyone else it does not exist.
@@ -268,6 +291,7 @@ pub async fn file(
             order_id: Some(order.id),
             body,
             deadline: deadline_from(services, now),
+            invocation_id: req.invocation_id,
         },
         now,
     )
@@ -436,6 +460,22 @@ async fn visible(services: &Services, user: &User, id: i64) -> ServiceResult<com
         .ok_or(ServiceError::NotFound(Thing::Complaint))
 }
 
+/// Replays the invocation a complaint names, for those who handle or
+/// supervise it (the app's ISV, the order's department, supervisors): not
+/// the citizen, who has their answer, and not an admin. Audited.
+pub async fn replay(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<crate::replay::ReplayReport> {
+    let user = actor.require(&[Role::Isv, Role::Department, Role::Supervisor])?;
+    let c = visible(services, user, id).await?;
+    let invocation = c
+        .invocation_id
+        .ok_or(ServiceError::NotFound(Thing::Invocation))?;
+    crate::replay::replay_for_complaint(services, actor, id, invocation).await
+}
+
 /// One complaint the actor may see, with what they may do with it.
 pub async fn detail(services: &Services, actor: &Actor, id: i64) -> ServiceResult<ComplaintDetail> {
     let user = actor.require(&Role::ALL)?;
@@ -447,10 +487,13 @@ pub async fn detail(services: &Services, actor: &Actor, id: i64) -> ServiceResul
     let can_resolve = status == Some(ComplaintStatus::Answered)
         && user.role == Role::Citizen
         && c.citizen_id == user.id;
+    let can_replay = c.invocation_id.is_some()
+        && matches!(user.role, Role::Isv | Role::Department | Role::Supervisor);
     Ok(ComplaintDetail {
         complaint: ComplaintView::of(c, store::now()),
         can_answer,
         can_resolve,
+        can_replay,
     })
 }
 

@@ -170,7 +170,20 @@ pub struct ReplayReport {
 pub async fn replay(services: &Services, actor: &Actor, id: i64) -> ServiceResult<ReplayReport> {
     actor.require(REPLAYERS)?;
     let report = rerun(services, id).await?;
-    audit(services, actor, &report).await?;
+    audit(services, actor, &report, None).await?;
+    Ok(report)
+}
+
+/// Replays the invocation complaint `complaint_id` names, for one who may
+/// handle that complaint (checked by `complaints::replay`); audited.
+pub(crate) async fn replay_for_complaint(
+    services: &Services,
+    actor: &Actor,
+    complaint_id: i64,
+    invocation_id: i64,
+) -> ServiceResult<ReplayReport> {
+    let report = rerun(services, invocation_id).await?;
+    audit(services, actor, &report, Some(complaint_id)).await?;
     Ok(report)
 }
 
@@ -178,23 +191,31 @@ pub async fn replay(services: &Services, actor: &Actor, id: i64) -> ServiceResul
 /// the database and the secret already); audited as the system.
 pub async fn replay_as_operator(services: &Services, id: i64) -> ServiceResult<ReplayReport> {
     let report = rerun(services, id).await?;
-    audit(services, &Actor::system(), &report).await?;
+    audit(services, &Actor::system(), &report, None).await?;
     Ok(report)
 }
 
-async fn audit(services: &Services, actor: &Actor, report: &ReplayReport) -> ServiceResult<()> {
+async fn audit(
+    services: &Services,
+    actor: &Actor,
+    report: &ReplayReport,
+    complaint: Option<i64>,
+) -> ServiceResult<()> {
     let outcome = if report.identical {
         "结果一致".to_owned()
     } else {
         format!("{} 处不同", report.differences.len())
     };
+    let why = complaint
+        .map(|c| format!("为投诉 {c} "))
+        .unwrap_or_default();
     store::audit::append(
         services.db.conn(),
         actor.audit(
             "invocation.replay",
             "invocation",
             report.invocation_id,
-            format!("回放调用 {}：{outcome}", report.invocation_id),
+            format!("{why}回放调用 {}：{outcome}", report.invocation_id),
         ),
     )
     .await?;

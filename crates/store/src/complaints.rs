@@ -23,6 +23,7 @@ pub struct NewComplaint {
     pub order_id: Option<i64>,
     pub body: String,
     pub deadline: DateTime<Utc>,
+    pub invocation_id: Option<i64>,
 }
 
 pub async fn create<C: ConnectionTrait>(
@@ -38,6 +39,7 @@ pub async fn create<C: ConnectionTrait>(
         status: Set(ComplaintStatus::Open.as_str().to_owned()),
         deadline: Set(crate::truncate_to_micros(new.deadline)),
         created_at: Set(crate::truncate_to_micros(now)),
+        invocation_id: Set(new.invocation_id),
         ..Default::default()
     }
     .insert(conn)

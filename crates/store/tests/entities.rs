@@ -375,6 +375,7 @@ async fn every_entity_round_trips_through_its_table() {
             resolved_at: Some(t),
             resolution_stars: Some(4),
             created_at: t,
+            invocation_id: Some(77),
         }
     );
     let settlement = round_trip!(

@@ -16,7 +16,8 @@ use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(file_complaint, list_complaints, get_complaint, answer_complaint, resolve_complaint, reopen_complaint),
+    paths(file_complaint, list_complaints, get_complaint, answer_complaint, resolve_complaint, reopen_complaint,
+        replay_complaint_invocation),
     tags((name = "complaints", description = "Citizens' complaints, answered within a deadline"))
 )]
 pub struct ComplaintsApi;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/complaints/{id}/answer", post(answer_complaint))
         .route("/complaints/{id}/resolve", post(resolve_complaint))
         .route("/complaints/{id}/reopen", post(reopen_complaint))
+        .route("/complaints/{id}/replay", post(replay_complaint_invocation))
 }
 
 /// File a complaint about an app or an order (citizen). Answered within 5
@@ -79,6 +81,26 @@ pub async fn get_complaint(
 ) -> ApiResult<Json<ComplaintView>> {
     let detail = complaints::detail(&state, &who.actor(&request_id), id).await?;
     Ok(Json(detail.complaint))
+}
+
+/// Replay the invocation a complaint names (the app's ISV, the order's
+/// department, supervisors): the same version, input, seed and clock; the
+/// report names every difference. Audited.
+#[utoipa::path(post, path = "/api/v1/complaints/{id}/replay", tag = "complaints",
+    params(("id" = i64, Path, description = "complaint id")), security(("bearer" = [])),
+    responses((status = 200, body = service::replay::ReplayReport),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "no such complaint for you, or it names no invocation", body = ErrorBody),
+        (status = 410, description = "the invocation's replay record was purged", body = ErrorBody)))]
+pub async fn replay_complaint_invocation(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    request_id: RequestId,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<service::replay::ReplayReport>> {
+    Ok(Json(
+        complaints::replay(&state, &who.actor(&request_id), id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -357,6 +357,8 @@ struct MyDataPage {
 /// One line of the table: an access, or an invocation that read nothing.
 struct AccessLine {
     when: String,
+    /// Set on an invocation's first line: the link to complain about it.
+    complain: Option<i64>,
     app_id: i64,
     app_name: String,
     verdict_key: &'static str,
@@ -384,6 +386,7 @@ async fn my_data(State(state): State<AppState>, who: SignedIn<roles::Citizen>) -
             |dataset: String, record: String, outcome: Option<service::mydata::AccessOutcome>| {
                 AccessLine {
                     when: when.clone(),
+                    complain: None,
                     app_id: inv.app_id,
                     app_name: inv.app_name.clone(),
                     verdict_key: if inv.verdict == domain::Verdict::Accepted {
@@ -400,12 +403,14 @@ async fn my_data(State(state): State<AppState>, who: SignedIn<roles::Citizen>) -
                     refused: outcome == Some(service::mydata::AccessOutcome::Refused),
                 }
             };
+        let first = rows.len();
         if inv.accesses.is_empty() {
             rows.push(line(String::new(), String::new(), None));
         }
         for a in &inv.accesses {
             rows.push(line(a.dataset.clone(), a.record.clone(), Some(a.outcome)));
         }
+        rows[first].complain = Some(inv.invocation_id);
     }
     MyDataPage { page, rows }.into_response()
 }

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/complaints/{id}/answer", post(answer_submit))
         .route("/complaints/{id}/resolve", post(resolve_submit))
         .route("/complaints/{id}/reopen", post(reopen_submit))
+        .route("/complaints/{id}/replay", post(replay_submit))
 }
 
 /// A refusal as a page: not found and forbidden as such, a conflict (the
@@ -177,6 +178,8 @@ struct NewPage {
     subject: SubjectLink,
     app: String,
     order: String,
+    /// The use complained about, from "my data": kept as typed.
+    invocation: String,
     body: String,
     max: usize,
 }
@@ -185,6 +188,7 @@ struct NewPage {
 struct NewQuery {
     app: Option<String>,
     order: Option<String>,
+    invocation: Option<String>,
 }
 
 fn parse_id(raw: Option<&str>) -> Option<i64> {
@@ -215,6 +219,10 @@ async fn new_page(
         } else {
             order.map(|o| o.to_string()).unwrap_or_default()
         },
+        invocation: parse_id(q.invocation.as_deref())
+            .filter(|_| app.is_some())
+            .map(|i| i.to_string())
+            .unwrap_or_default(),
         body: String::new(),
         max: MAX_COMPLAINT_CHARS,
     }
@@ -227,6 +235,8 @@ struct NewForm {
     app: String,
     #[serde(default)]
     order: String,
+    #[serde(default)]
+    invocation: String,
     #[serde(default)]
     body: String,
 }
@@ -243,6 +253,7 @@ async fn new_submit(
         app_id: app,
         order_id: if app.is_some() { None } else { order },
         body: form.body.clone(),
+        invocation_id: parse_id(Some(&form.invocation)).filter(|_| app.is_some()),
     };
     let mut errors = FormErrors::default();
     match complaints::file(&state, &who.actor, addr, req).await {
@@ -272,6 +283,7 @@ async fn new_submit(
             subject: subject.into(),
             app: form.app,
             order: form.order,
+            invocation: form.invocation,
             body: form.body,
             max: MAX_COMPLAINT_CHARS,
         },
@@ -295,6 +307,7 @@ struct DetailPage {
     answered: String,
     can_answer: bool,
     can_resolve: bool,
+    can_replay: bool,
     answer_draft: String,
     flash_key: &'static str,
     resolution_key: &'static str,
@@ -350,6 +363,7 @@ async fn detail_view<R: crate::auth::RoleSet>(
             answered: c.answered_at.map(|t| local(state, t)).unwrap_or_default(),
             can_answer: detail.can_answer,
             can_resolve: detail.can_resolve,
+            can_replay: detail.can_replay,
             answer_draft: shown.answer_draft,
             flash_key: shown.flash_key,
             resolution_key: level_key(c.resolution_stars.unwrap_or(0)),
@@ -449,4 +463,76 @@ async fn reopen_submit(
         Ok(_) => Redirect::to(&format!("/complaints/{id}?done=reopened")).into_response(),
         Err(e) => refusal(&who.page, e),
     }
+}
+
+// ------------------------------------------------------------ replay
+
+#[derive(Template, WebTemplate)]
+#[template(path = "complaints/replay.html")]
+struct ReplayPage {
+    page: Page,
+    complaint_id: i64,
+    r: service::replay::ReplayReport,
+    /// Each difference as a sentence of the catalogue.
+    differences: Vec<String>,
+    original_output: String,
+    replayed_output: String,
+}
+
+fn pretty(output: &Option<serde_json::Value>) -> String {
+    output
+        .as_ref()
+        .and_then(|v| serde_json::to_string_pretty(v).ok())
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+/// The use a complaint names, run again for whoever handles it.
+async fn replay_submit(
+    State(state): State<AppState>,
+    who: SignedIn<roles::ComplaintHandlers>,
+    WebPath(id): WebPath<i64>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Response {
+    use service::replay::Difference;
+    let r = match complaints::replay(&state, &who.actor, id).await {
+        Ok(r) => r,
+        Err(e) => return refusal(&who.page, e),
+    };
+    let page = who.page;
+    let differences = r
+        .differences
+        .iter()
+        .map(|d| match d {
+            Difference::Verdict { original, replayed } => page
+                .t("complaints.replay.diff_verdict")
+                .replace("{original}", original.as_str())
+                .replace("{replayed}", replayed.as_str()),
+            Difference::Instructions { original, replayed } => page
+                .t("complaints.replay.diff_instructions")
+                .replace("{original}", &original.to_string())
+                .replace("{replayed}", &replayed.to_string()),
+            Difference::Output => page.t("complaints.replay.diff_output").to_owned(),
+            Difference::DatasetChanged {
+                name,
+                version_then,
+                version_now,
+            } => page
+                .t("complaints.replay.diff_dataset")
+                .replace("{name}", name)
+                .replace("{then}", &version_then.to_string())
+                .replace("{now}", &version_now.to_string()),
+            Difference::DatasetGone { name } => page
+                .t("complaints.replay.diff_dataset_gone")
+                .replace("{name}", name),
+        })
+        .collect();
+    ReplayPage {
+        original_output: pretty(&r.original.output),
+        replayed_output: pretty(&r.replayed.output),
+        page,
+        complaint_id: id,
+        differences,
+        r,
+    }
+    .into_response()
 }

@@ -22,6 +22,8 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     pub resolution_stars: Option<i32>,
     pub created_at: DateTimeUtc,
+    /// The citizen's own invocation the complaint is about, if named.
+    pub invocation_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
