@@ -279,6 +279,34 @@ async fn a_hostile_app_gets_only_its_citizens_record_projected_without_any_id_nu
         .await;
     assert_eq!(status, 404);
 
+    // The same evidence on the supervisor's page, and a replay of the use.
+    let desk = e2e::Browser::signed_in(&app, "sup-data@example.cn").await;
+    let (status, html) = desk
+        .get(&format!("/supervise/evidence?app={}", listed.app_id))
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(html.matches("class=\"row-refused\"").count(), 3, "{html}");
+    assert!(html.contains("<svg"), "the counts are drawn: {html}");
+    let replay = format!("/supervise/invocations/{}/replay", rows[0].id);
+    assert!(html.contains(&format!("action=\"{replay}\"")), "{html}");
+    for id in probes {
+        assert!(!html.contains(id), "{html}");
+    }
+    let resp = desk
+        .post_form(&replay, &[("csrf_token", &e2e::hidden_csrf(&html))])
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let report = resp.text().await.unwrap();
+    assert!(report.contains("回放结果与当时完全一致"), "{report}");
+    for id in probes {
+        assert!(!report.contains(id), "{report}");
+    }
+    for bad in ["abc", "999999", "-1"] {
+        let (status, html) = desk.get(&format!("/supervise/evidence?app={bad}")).await;
+        assert_eq!(status, 422, "{bad}");
+        assert!(html.contains("app-error"), "{html}");
+    }
+
     // The citizen's "my data" lists the invocation and each access.
     let (status, mine) = app.get_json("/api/v1/me/data", Some(&citizen)).await;
     assert_eq!(status, 200, "{mine}");

@@ -84,6 +84,7 @@ async fn desk_pages_are_the_supervisors_alone() {
         "/supervise/ratings",
         "/supervise/apps",
         "/supervise/audit",
+        "/supervise/evidence",
     ] {
         let resp = visitor.get_resp(path).await;
         assert_eq!(resp.status().as_u16(), 303, "{path}");
@@ -97,6 +98,7 @@ async fn desk_pages_are_the_supervisors_alone() {
         "/supervise/ratings",
         "/supervise/apps",
         "/supervise/audit",
+        "/supervise/evidence",
     ] {
         let (status, html) = finance.get(path).await;
         assert_eq!(status, 403, "{path}");

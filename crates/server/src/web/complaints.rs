@@ -467,25 +467,6 @@ async fn reopen_submit(
 
 // ------------------------------------------------------------ replay
 
-#[derive(Template, WebTemplate)]
-#[template(path = "complaints/replay.html")]
-struct ReplayPage {
-    page: Page,
-    complaint_id: i64,
-    r: service::replay::ReplayReport,
-    /// Each difference as a sentence of the catalogue.
-    differences: Vec<String>,
-    original_output: String,
-    replayed_output: String,
-}
-
-fn pretty(output: &Option<serde_json::Value>) -> String {
-    output
-        .as_ref()
-        .and_then(|v| serde_json::to_string_pretty(v).ok())
-        .unwrap_or_else(|| "—".to_owned())
-}
-
 /// The use a complaint names, run again for whoever handles it.
 async fn replay_submit(
     State(state): State<AppState>,
@@ -493,46 +474,13 @@ async fn replay_submit(
     WebPath(id): WebPath<i64>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
-    use service::replay::Difference;
-    let r = match complaints::replay(&state, &who.actor, id).await {
-        Ok(r) => r,
-        Err(e) => return refusal(&who.page, e),
-    };
-    let page = who.page;
-    let differences = r
-        .differences
-        .iter()
-        .map(|d| match d {
-            Difference::Verdict { original, replayed } => page
-                .t("complaints.replay.diff_verdict")
-                .replace("{original}", original.as_str())
-                .replace("{replayed}", replayed.as_str()),
-            Difference::Instructions { original, replayed } => page
-                .t("complaints.replay.diff_instructions")
-                .replace("{original}", &original.to_string())
-                .replace("{replayed}", &replayed.to_string()),
-            Difference::Output => page.t("complaints.replay.diff_output").to_owned(),
-            Difference::DatasetChanged {
-                name,
-                version_then,
-                version_now,
-            } => page
-                .t("complaints.replay.diff_dataset")
-                .replace("{name}", name)
-                .replace("{then}", &version_then.to_string())
-                .replace("{now}", &version_now.to_string()),
-            Difference::DatasetGone { name } => page
-                .t("complaints.replay.diff_dataset_gone")
-                .replace("{name}", name),
-        })
-        .collect();
-    ReplayPage {
-        original_output: pretty(&r.original.output),
-        replayed_output: pretty(&r.replayed.output),
-        page,
-        complaint_id: id,
-        differences,
-        r,
+    match complaints::replay(&state, &who.actor, id).await {
+        Ok(r) => super::replay::page(
+            who.page,
+            r,
+            format!("/complaints/{id}"),
+            "complaints.replay.back",
+        ),
+        Err(e) => refusal(&who.page, e),
     }
-    .into_response()
 }

@@ -12,6 +12,7 @@ pub mod isv;
 pub mod markdown;
 pub mod market;
 pub mod orders;
+pub mod replay;
 pub mod supervise;
 
 use askama::Template;

@@ -37,7 +37,11 @@ pub struct Chart {
     pub height: usize,
 }
 
-fn chart(id: &'static str, title_key: &'static str, rows: Vec<(String, i64, String)>) -> Chart {
+pub(crate) fn chart(
+    id: &'static str,
+    title_key: &'static str,
+    rows: Vec<(String, i64, String)>,
+) -> Chart {
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
     let bars: Vec<Bar> = rows
         .into_iter()

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod evidence;
 pub mod moderation;
 pub mod suspensions;
 
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(audit::router())
         .merge(dashboard::router())
+        .merge(evidence::router())
         .merge(moderation::router())
         .merge(suspensions::router())
 }
