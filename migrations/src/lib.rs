@@ -34,6 +34,7 @@ mod m20261203_000301_order_rules;
 mod m20261204_000201_suite_revisions;
 mod m20261205_000401_invocation_replays;
 mod m20261205_000402_complaint_invocation;
+mod m20261205_000403_complaint_overdue_notice;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000201_suite_revisions::Migration),
             Box::new(m20261205_000401_invocation_replays::Migration),
             Box::new(m20261205_000402_complaint_invocation::Migration),
+            Box::new(m20261205_000403_complaint_overdue_notice::Migration),
         ]
     }
 }

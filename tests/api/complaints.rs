@@ -366,6 +366,36 @@ async fn supervisors_see_complaints_past_their_deadline() {
     assert_eq!(items[0]["id"], ids[0]);
     assert_eq!(items[0]["overdue"], true);
 
+    // Every supervisor is told once, however many nodes look at once.
+    let sup2 = app
+        .staff(domain::Role::Supervisor, "sup46b@example.cn")
+        .await;
+    let now = store::now();
+    let (a1, a2) = tokio::join!(
+        service::complaints::notify_overdue(&app.state, now),
+        service::complaints::notify_overdue(&app.state, now)
+    );
+    assert_eq!(a1.unwrap() + a2.unwrap(), 1, "one complaint, told once");
+    assert_eq!(
+        service::complaints::notify_overdue(&app.state, now)
+            .await
+            .unwrap(),
+        0
+    );
+    for token in [&sup, &sup2] {
+        let kinds = notification_kinds(&app, token).await;
+        assert_eq!(
+            kinds.iter().filter(|k| *k == "complaint.overdue").count(),
+            1,
+            "{kinds:?}"
+        );
+    }
+    assert!(
+        !notification_kinds(&app, &finance)
+            .await
+            .contains(&"complaint.overdue".to_owned())
+    );
+
     // Pages of one, newest first, cover all three.
     let mut seen = Vec::new();
     let mut path = "/api/v1/complaints?limit=1".to_owned();

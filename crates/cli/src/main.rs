@@ -203,7 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             service::settlement::resume_payouts(&state).await?;
             service::pipeline::spawn_workers(state.clone(), state.config.workers);
-            service::replay::spawn_purger(state.clone());
+            service::housekeeping::spawn(state.clone());
             server::serve(state).await?;
             Ok(ExitCode::SUCCESS)
         }

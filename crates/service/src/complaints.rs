@@ -139,11 +139,14 @@ impl Subject {
 }
 
 fn deadline_from(services: &Services, now: DateTime<Utc>) -> DateTime<Utc> {
-    domain::working_days::deadline_after(
-        &now.with_timezone(&services.config.timezone),
-        domain::working_days::COMPLAINT_WORKING_DAYS,
-    )
-    .with_timezone(&Utc)
+    services
+        .config
+        .calendar
+        .deadline_after(
+            &now.with_timezone(&services.config.timezone),
+            domain::working_days::COMPLAINT_WORKING_DAYS,
+        )
+        .with_timezone(&Utc)
 }
 
 fn required_text(
@@ -458,6 +461,49 @@ async fn visible(services: &Services, user: &User, id: i64) -> ServiceResult<com
         .await?
         .filter(|c| in_scope(&scope, c))
         .ok_or(ServiceError::NotFound(Thing::Complaint))
+}
+
+/// Tells every supervisor, once, of each open complaint past its deadline;
+/// answers how many complaints were told. Safe on several nodes at once:
+/// each complaint's telling is claimed in the same transaction as its
+/// notifications, so exactly one node writes them.
+pub async fn notify_overdue(services: &Services, now: DateTime<Utc>) -> ServiceResult<u64> {
+    let conn = services.db.conn();
+    let overdue = store::complaints::overdue_untold(conn, now).await?;
+    if overdue.is_empty() {
+        return Ok(0);
+    }
+    let supervisors = store::users::ids_with_role(conn, Role::Supervisor).await?;
+    let mut told = 0;
+    for c in overdue {
+        let txn = services.db.begin_write().await?;
+        if !store::complaints::claim_overdue_notice(&txn, c.id, now).await? {
+            continue;
+        }
+        let due = c
+            .deadline
+            .with_timezone(&services.config.timezone)
+            .format("%Y-%m-%d %H:%M");
+        for &user in &supervisors {
+            store::notifications::notify(
+                &txn,
+                store::notifications::Recipient::User(user),
+                "complaint.overdue",
+                format!(
+                    "投诉 #{} 已超过答复期限（{due}）仍未答复。 / Complaint #{} is past its deadline ({due}) without an answer.",
+                    c.id, c.id
+                ),
+                Some(format!("/complaints/{}", c.id)),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        told += 1;
+    }
+    if told > 0 {
+        tracing::info!(told, "supervisors told of overdue complaints");
+    }
+    Ok(told)
 }
 
 /// Replays the invocation a complaint names, for those who handle or

@@ -9,6 +9,7 @@ pub mod complaints;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod housekeeping;
 pub mod invoke;
 pub mod market;
 pub mod mydata;

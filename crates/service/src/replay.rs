@@ -7,15 +7,13 @@
 //! derived from the platform secret like the CSRF key, so every node
 //! agrees) and bound to its invocation's app, version and citizen, so a
 //! record moved to another row fails to open. After the retention period
-//! ([`crate::config::Config::replay_retention`]) the purge job deletes it,
+//! ([`crate::config::Config::replay_retention`]) the purge job
+//! ([`crate::housekeeping`]) deletes it,
 //! and a replay of that invocation is `Gone`.
 //!
 //! A replay reruns the same version with the same input, seed and clock on
 //! the datasets as they stand; it names every difference: verdict,
 //! instruction count, output, and each dataset changed since.
-
-use std::sync::Arc;
-use std::time::Duration;
 
 use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
@@ -369,23 +367,6 @@ pub async fn purge_expired(services: &Services, now: DateTime<Utc>) -> ServiceRe
         tracing::info!(purged, "replay records past their retention purged");
     }
     Ok(purged)
-}
-
-/// How often the purge job runs in `serve`.
-pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
-
-/// Runs [`purge_expired`] now and then every [`PURGE_EVERY`] until dropped.
-pub fn spawn_purger(services: Services) -> tokio::task::JoinHandle<()> {
-    let services = Arc::new(services);
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(PURGE_EVERY);
-        loop {
-            every.tick().await;
-            if let Err(e) = purge_expired(&services, Utc::now()).await {
-                tracing::error!(error = ?e.into_anyhow(), "purging replay records failed");
-            }
-        }
-    })
 }
 
 #[cfg(test)]

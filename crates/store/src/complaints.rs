@@ -199,12 +199,53 @@ pub async fn reopen<C: ConnectionTrait>(
         id,
         ComplaintStatus::Answered,
         ComplaintStatus::Open,
-        vec![(
-            complaints::Column::Deadline,
-            crate::truncate_to_micros(deadline).into(),
-        )],
+        vec![
+            (
+                complaints::Column::Deadline,
+                crate::truncate_to_micros(deadline).into(),
+            ),
+            // A new deadline: passing it is news again.
+            (
+                complaints::Column::OverdueNotifiedAt,
+                Option::<DateTime<Utc>>::None.into(),
+            ),
+        ],
     )
     .await
+}
+
+/// Open complaints past their deadline whose supervisors have not been told.
+pub async fn overdue_untold<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+) -> Result<Vec<complaints::Model>, StoreError> {
+    Ok(complaints::Entity::find()
+        .filter(complaints::Column::Status.eq(ComplaintStatus::Open.as_str()))
+        .filter(complaints::Column::Deadline.lt(now))
+        .filter(complaints::Column::OverdueNotifiedAt.is_null())
+        .order_by_asc(complaints::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Claims the telling of complaint `id`'s overdue: true for exactly one
+/// caller however many nodes race, false once it is claimed (or answered).
+pub async fn claim_overdue_notice<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = complaints::Entity::update_many()
+        .col_expr(
+            complaints::Column::OverdueNotifiedAt,
+            sea_orm::sea_query::Expr::value(crate::truncate_to_micros(now)),
+        )
+        .filter(complaints::Column::Id.eq(id))
+        .filter(complaints::Column::Status.eq(ComplaintStatus::Open.as_str()))
+        .filter(complaints::Column::OverdueNotifiedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(done.rows_affected == 1)
 }
 
 // ------------------------------------------------------------ subjects

@@ -160,6 +160,23 @@ pub async fn find_by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<
         .transpose()
 }
 
+/// The ids of the enabled users of `role`.
+pub async fn ids_with_role<C: ConnectionTrait>(
+    conn: &C,
+    role: Role,
+) -> Result<Vec<i64>, StoreError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Role.eq(role.as_str()))
+        .filter(users::Column::Disabled.eq(false))
+        .order_by_asc(users::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
 pub async fn find_by_email<C: ConnectionTrait>(
     conn: &C,
     email: &str,

@@ -376,6 +376,7 @@ async fn every_entity_round_trips_through_its_table() {
             resolution_stars: Some(4),
             created_at: t,
             invocation_id: Some(77),
+            overdue_notified_at: Some(t),
         }
     );
     let settlement = round_trip!(

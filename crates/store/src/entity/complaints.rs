@@ -24,6 +24,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The citizen's own invocation the complaint is about, if named.
     pub invocation_id: Option<i64>,
+    /// When supervisors were told it passed its deadline unanswered.
+    pub overdue_notified_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
