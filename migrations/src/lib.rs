@@ -32,6 +32,7 @@ mod m20261203_000201_app_suspensions;
 mod m20261203_000202_settlement_audit_heads;
 mod m20261203_000301_order_rules;
 mod m20261204_000201_suite_revisions;
+mod m20261205_000101_fraud_signals;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000202_settlement_audit_heads::Migration),
             Box::new(m20261203_000301_order_rules::Migration),
             Box::new(m20261204_000201_suite_revisions::Migration),
+            Box::new(m20261205_000101_fraud_signals::Migration),
         ]
     }
 }

@@ -113,6 +113,9 @@ pub struct Config {
     /// a finance user other than the one who drafted or last recomputed it.
     /// On by default; off only for a one-person finance office.
     pub four_eyes: bool,
+    /// What the fraud detector counts as suspicious (`[fraud]` in the
+    /// file; each default is explained in `supervise::detector`).
+    pub fraud: crate::supervise::detector::Thresholds,
 }
 
 /// The TOML file's shape: every field optional, unknown keys refused so a
@@ -143,6 +146,8 @@ pub struct FileConfig {
     pub rate_per_minute: Option<u32>,
     pub rate_burst: Option<u32>,
     pub four_eyes: Option<bool>,
+    /// `[fraud]`: the detector's thresholds; missing keys keep their defaults.
+    pub fraud: Option<crate::supervise::detector::Thresholds>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -373,6 +378,12 @@ impl Config {
                 DEFAULT_RATING_RATE.burst,
             )?,
         };
+        let fraud = file.fraud.unwrap_or_default();
+        fraud.check().map_err(|reason| ConfigError::Invalid {
+            name: "[fraud]",
+            value: format!("{fraud:?}"),
+            reason,
+        })?;
 
         Ok(Config {
             addr,
@@ -396,6 +407,7 @@ impl Config {
             invoke_rate,
             rating_rate,
             four_eyes,
+            fraud,
         })
     }
 }

@@ -24,6 +24,10 @@ pub struct Services {
     /// demo/dev default) derived from the platform secret like `csrf_key`.
     /// Every node must agree, and rotating it changes every pseudonym.
     pub subject_key: Arc<[u8]>,
+    /// HMAC key of the client addresses kept for the fraud detector (only
+    /// their keyed hashes are stored): derived from the platform secret
+    /// like `csrf_key`, so every node hashes an address alike.
+    pub client_key: Arc<[u8]>,
     /// The one wasm runtime of this process: its engine, module cache and
     /// concurrency bound are shared by test runs and citizens' invocations.
     pub sandbox: sandbox::Sandbox,
@@ -87,6 +91,7 @@ impl Services {
         let keys = Keys::new(&secret, config.token_ttl);
         let csrf_key = derive(&secret, b"govmarket csrf v1");
         let subject_key = subject_key(&config, &secret);
+        let client_key = derive(&secret, b"govmarket client addresses v1");
         let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig {
             cache_dir: Some(config.data_dir.join("module-cache")),
             ..Default::default()
@@ -106,6 +111,7 @@ impl Services {
             keys,
             csrf_key: csrf_key.into(),
             subject_key: subject_key.into(),
+            client_key: client_key.into(),
             sandbox,
         })
     }

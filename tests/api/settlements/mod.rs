@@ -17,6 +17,7 @@ use store::usage::NewInvocation;
 
 mod corrections;
 mod four_eyes;
+mod fraud;
 mod paying;
 mod suspensions;
 
