@@ -15,7 +15,7 @@ use store::usage::NewInvocation;
 use super::{Market, draft, market, payment, shanghai};
 
 /// Q3 2026 as a detector window.
-fn q3() -> (DateTime<Utc>, DateTime<Utc>) {
+pub(super) fn q3() -> (DateTime<Utc>, DateTime<Utc>) {
     (
         shanghai(2026, 7, 1, 0, 0, 0),
         shanghai(2026, 10, 1, 0, 0, 0),
@@ -24,7 +24,7 @@ fn q3() -> (DateTime<Utc>, DateTime<Utc>) {
 
 /// Citizens 4 and 5 of the market invoke app A 59 more times each in Q3
 /// (60 uses each against a norm of one).
-async fn plant_heavy_citizens(app: &TestApp, m: &Market) -> Vec<i64> {
+pub(super) async fn plant_heavy_citizens(app: &TestApp, m: &Market) -> Vec<i64> {
     let heavy = vec![m.citizens[4], m.citizens[5]];
     let a = m.apps[0].0;
     let mut events = vec![];
@@ -51,7 +51,7 @@ async fn plant_heavy_citizens(app: &TestApp, m: &Market) -> Vec<i64> {
     heavy
 }
 
-async fn detect(app: &TestApp) -> service::supervise::detector::DetectReport {
+pub(super) async fn detect(app: &TestApp) -> service::supervise::detector::DetectReport {
     let (start, end) = q3();
     service::supervise::detector::detect(&app.state, start, end)
         .await
@@ -67,7 +67,7 @@ async fn open_signals(app: &TestApp, token: &str) -> Vec<Value> {
     body["items"].as_array().expect("items").clone()
 }
 
-async fn invalid_count(app: &TestApp, app_id: i64) -> u64 {
+pub(super) async fn invalid_count(app: &TestApp, app_id: i64) -> u64 {
     invocations::Entity::find()
         .filter(invocations::Column::AppId.eq(app_id))
         .filter(invocations::Column::Invalid.eq(true))
@@ -283,4 +283,45 @@ async fn signals_are_the_supervisors_alone_and_bad_requests_are_refused() {
         .await;
     assert!(status == 400 || status == 422, "{status} {body}");
     assert_eq!(open_signals(&app, &supervisor).await.len(), 1);
+}
+
+#[tokio::test]
+async fn many_accounts_from_one_address_are_a_signal_and_a_family_is_not() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let conn = app.state.db.conn();
+    // Five of app A's six citizens came from one address; two others from
+    // another. Only keyed hashes are stored.
+    let key = &app.state.client_key;
+    let farm = service::client_address::hash(key, "198.51.100.9".parse().expect("ip"));
+    let home = service::client_address::hash(key, "203.0.113.4".parse().expect("ip"));
+    for &c in &m.citizens[0..5] {
+        store::fraud::record_address(conn, c, &farm)
+            .await
+            .expect("farm");
+        // Recording twice keeps one row.
+        store::fraud::record_address(conn, c, &farm)
+            .await
+            .expect("again");
+    }
+    for &c in &m.citizens[5..7] {
+        store::fraud::record_address(conn, c, &home)
+            .await
+            .expect("home");
+    }
+    let report = detect(&app).await;
+    assert_eq!(report.new, 1, "{report:?}");
+    let supervisor = app.staff(Role::Supervisor, "sup@example.cn").await;
+    let signals = open_signals(&app, &supervisor).await;
+    assert_eq!(signals.len(), 1, "{signals:?}");
+    assert_eq!(signals[0]["kind"], "shared_address");
+    assert_eq!(signals[0]["app_id"], m.apps[0].0);
+    assert_eq!(signals[0]["evidence"]["observed"], 5);
+    assert_eq!(signals[0]["evidence"]["counts"]["addresses"], 1);
+    assert_eq!(signals[0]["subject_count"], 5);
+    let rows = store::entity::client_addresses::Entity::find()
+        .count(conn)
+        .await
+        .expect("count");
+    assert_eq!(rows, 7);
 }

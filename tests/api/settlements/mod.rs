@@ -18,6 +18,7 @@ use store::usage::NewInvocation;
 mod corrections;
 mod four_eyes;
 mod fraud;
+mod fraud_web;
 mod paying;
 mod suspensions;
 

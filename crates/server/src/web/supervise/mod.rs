@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod moderation;
+pub mod signals;
 pub mod suspensions;
 
 use axum::Router;
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(dashboard::router())
         .merge(moderation::router())
+        .merge(signals::router())
         .merge(suspensions::router())
 }
 
