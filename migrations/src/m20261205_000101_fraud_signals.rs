@@ -86,6 +86,9 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table("fraud_detector_windows")
                     .col(id())
+                    // `<start>/<end>` in RFC 3339: the one unique column a
+                    // claim conflicts on.
+                    .col(text("window_key"))
                     .col(instant("window_start"))
                     .col(instant("window_end"))
                     .col(instant("created_at"))
@@ -111,7 +114,7 @@ impl MigrationTrait for Migration {
                 unique("fraud_signal_subjects", &["signal_id", "citizen_id"]),
                 unique("client_addresses", &["user_id", "address_hash"]),
                 index("client_addresses", &["address_hash"]),
-                unique("fraud_detector_windows", &["window_start", "window_end"]),
+                unique("fraud_detector_windows", &["window_key"]),
                 index("invocations", &["invalid_signal_id"]),
             ],
         )

@@ -11,7 +11,7 @@ use domain::{SignalKind, SignalStatus};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Statement, TryInsertResult, Value,
+    QueryOrder, SqlErr, Statement, Value,
 };
 
 use crate::StoreError;
@@ -157,19 +157,26 @@ pub async fn record_address<C: ConnectionTrait>(
     user_id: i64,
     address_hash: &str,
 ) -> Result<(), StoreError> {
+    if read_first(
+        conn,
+        "client_addresses",
+        "user_id = $1 AND address_hash = $2",
+        vec![user_id.into(), address_hash.into()],
+    )
+    .await?
+    {
+        return Ok(());
+    }
     client_addresses::Entity::insert(client_addresses::ActiveModel {
         user_id: Set(user_id),
         address_hash: Set(address_hash.to_owned()),
         first_seen_at: Set(crate::now()),
         ..Default::default()
     })
-    .on_conflict_do_nothing_on([
-        client_addresses::Column::UserId,
-        client_addresses::Column::AddressHash,
-    ])
     .exec(conn)
-    .await?;
-    Ok(())
+    .await
+    .map(|_| ())
+    .or_else(already_there)
 }
 
 /// A signal as the detector found it.
@@ -190,6 +197,21 @@ pub async fn insert_signal<C: ConnectionTrait>(
     conn: &C,
     s: NewSignal,
 ) -> Result<Option<i64>, StoreError> {
+    if read_first(
+        conn,
+        "fraud_signals",
+        "kind = $1 AND app_id = $2 AND window_start = $3 AND window_end = $4",
+        vec![
+            s.kind.as_str().into(),
+            s.app_id.into(),
+            crate::truncate_to_micros(s.window_start).into(),
+            crate::truncate_to_micros(s.window_end).into(),
+        ],
+    )
+    .await?
+    {
+        return Ok(None);
+    }
     let inserted = fraud_signals::Entity::insert(fraud_signals::ActiveModel {
         kind: Set(s.kind.as_str().to_owned()),
         app_id: Set(s.app_id),
@@ -204,17 +226,12 @@ pub async fn insert_signal<C: ConnectionTrait>(
         flagged_uses: Set(None),
         ..Default::default()
     })
-    .on_conflict_do_nothing_on([
-        fraud_signals::Column::Kind,
-        fraud_signals::Column::AppId,
-        fraud_signals::Column::WindowStart,
-        fraud_signals::Column::WindowEnd,
-    ])
     .exec(conn)
-    .await?;
-    let id = match inserted {
-        TryInsertResult::Inserted(r) => r.last_insert_id,
-        TryInsertResult::Conflicted | TryInsertResult::Empty => return Ok(None),
+    .await
+    .map(|r| Some(r.last_insert_id))
+    .or_else(|e| already_there(e).map(|()| None))?;
+    let Some(id) = inserted else {
+        return Ok(None);
     };
     if !s.subjects.is_empty() {
         fraud_signal_subjects::Entity::insert_many(s.subjects.into_iter().map(
@@ -359,9 +376,9 @@ pub async fn decide<C: ConnectionTrait>(
     get(conn, id).await?.ok_or(StoreError::NotFound)
 }
 
-/// Invalid uses per app in period P and the signals that made them so:
-/// `(app, signal, uses)`; uses flagged before signals existed have signal
-/// `None`.
+/// Successful uses per app in period P that are invalid (and so left out
+/// of U), with the signals that made them so: `(app, signal, uses)`; uses
+/// flagged otherwise (before signals existed) have signal `None`.
 pub async fn invalid_uses<C: ConnectionTrait>(
     conn: &C,
     period: &str,
@@ -370,7 +387,7 @@ pub async fn invalid_uses<C: ConnectionTrait>(
         .query_all_raw(stmt(
             conn,
             "SELECT app_id, invalid_signal_id, CAST(COUNT(*) AS BIGINT) AS uses \
-             FROM invocations WHERE period = $1 AND invalid \
+             FROM invocations WHERE period = $1 AND success AND invalid \
              GROUP BY app_id, invalid_signal_id ORDER BY app_id, invalid_signal_id",
             vec![period.into()],
         ))
@@ -386,6 +403,37 @@ pub async fn invalid_uses<C: ConnectionTrait>(
         .collect()
 }
 
+/// Whether `table` has a row matching `filter`: the common "already
+/// there" answered without a write (on PostgreSQL a unique violation would
+/// abort the caller's transaction).
+///
+/// The inserts here are plain `INSERT`s whose unique violation means
+/// "already there" ([`already_there`]), not `INSERT … ON CONFLICT`: SQLite
+/// resolves an upsert's conflict target when it prepares the statement,
+/// against the connection's cached schema, and a pooled connection opened
+/// while the migrations ran may not have seen the unique index yet ("ON
+/// CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint").
+async fn read_first<C: ConnectionTrait>(
+    conn: &C,
+    table: &str,
+    filter: &str,
+    values: Vec<Value>,
+) -> Result<bool, StoreError> {
+    let sql = format!("SELECT 1 AS found FROM {table} WHERE {filter}");
+    Ok(conn
+        .query_one_raw(stmt(conn, &sql, values))
+        .await?
+        .is_some())
+}
+
+/// A unique violation of an insert: the row is there already.
+fn already_there(e: sea_orm::DbErr) -> Result<(), StoreError> {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Ok(()),
+        _ => Err(e.into()),
+    }
+}
+
 /// Claims the detector window `[start, end)` for this node: `true` for
 /// the one caller that recorded it first, so its run is queued once
 /// however many nodes ask.
@@ -394,17 +442,35 @@ pub async fn claim_window<C: ConnectionTrait>(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let result = conn
-        .execute_raw(stmt(
-            conn,
-            "INSERT INTO fraud_detector_windows (window_start, window_end, created_at) \
-             VALUES ($1, $2, $3) ON CONFLICT (window_start, window_end) DO NOTHING",
-            vec![
-                crate::truncate_to_micros(start).into(),
-                crate::truncate_to_micros(end).into(),
-                crate::now().into(),
-            ],
-        ))
-        .await?;
-    Ok(result.rows_affected() == 1)
+    use sea_orm::sea_query::{Alias, Query};
+    let (start, end) = (
+        crate::truncate_to_micros(start),
+        crate::truncate_to_micros(end),
+    );
+    let key = format!("{}/{}", start.to_rfc3339(), end.to_rfc3339());
+    if read_first(
+        conn,
+        "fraud_detector_windows",
+        "window_key = $1",
+        vec![key.clone().into()],
+    )
+    .await?
+    {
+        return Ok(false);
+    }
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new("fraud_detector_windows"))
+        .columns([
+            Alias::new("window_key"),
+            Alias::new("window_start"),
+            Alias::new("window_end"),
+            Alias::new("created_at"),
+        ])
+        .values([key.into(), start.into(), end.into(), crate::now().into()])
+        .map_err(|e| StoreError::InvalidInput(e.to_string()))?;
+    match conn.execute(&insert).await {
+        Ok(result) => Ok(result.rows_affected() == 1),
+        Err(e) => already_there(e).map(|()| false),
+    }
 }

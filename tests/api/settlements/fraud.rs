@@ -159,6 +159,23 @@ async fn a_confirmed_heavy_citizen_signal_drops_the_drafts_u_by_exactly_the_flag
     // The draft, recomputed: U of A drops by exactly the two citizens.
     let (_, after) = draft(&app, &finance, json!({"period": "2026Q3"})).await;
     assert_eq!(payment(&after, a)["users"], 4);
+    // The line says how many uses were left out and why (the market's one
+    // use flagged before signals existed, and this signal's 120).
+    let why = payment(&after, a)["explanation"]
+        .as_str()
+        .expect("text")
+        .to_owned();
+    assert!(
+        why.contains("已排除无效使用 121 次") && why.contains(&format!("欺诈信号 #{id}：120 次")),
+        "{why}"
+    );
+    assert!(
+        !payment(&after, m.apps[1].0)["explanation"]
+            .as_str()
+            .expect("text")
+            .contains("无效"),
+        "B has none"
+    );
     assert_eq!(payment(&after, m.apps[1].0)["users"], 3, "B untouched");
 
     // Deciding twice: 409, nothing more written.
@@ -324,4 +341,35 @@ async fn many_accounts_from_one_address_are_a_signal_and_a_family_is_not() {
         .await
         .expect("count");
     assert_eq!(rows, 7);
+}
+
+#[tokio::test]
+async fn a_detector_window_is_queued_once_and_run_once_however_many_nodes_ask() {
+    use service::supervise::detector_job::{DETECT_JOB, run_one, schedule};
+    let app = spawn_app().await;
+    let now = store::now();
+    // Two nodes tick at the same time: one queues the window.
+    let (a, b) = tokio::join!(schedule(&app.state, now), schedule(&app.state, now));
+    assert_eq!(
+        [a.expect("first"), b.expect("second")]
+            .iter()
+            .filter(|q| **q)
+            .count(),
+        1
+    );
+    assert!(!schedule(&app.state, now).await.expect("later tick"));
+    let queued = store::entity::jobs::Entity::find()
+        .filter(store::entity::jobs::Column::Kind.eq(DETECT_JOB))
+        .all(app.state.db.conn())
+        .await
+        .expect("jobs");
+    assert_eq!(queued.len(), 1);
+    // One node claims and runs it; the other finds nothing to do.
+    assert!(run_one(&app.state, "node-a").await.expect("run"));
+    assert!(!run_one(&app.state, "node-b").await.expect("nothing"));
+    let job = store::jobs::get(app.state.db.conn(), queued[0].id)
+        .await
+        .expect("job")
+        .expect("exists");
+    assert_eq!(job.status, store::jobs::JobStatus::Done, "{job:?}");
 }

@@ -474,6 +474,25 @@ mod tests {
     }
 
     #[test]
+    fn the_fraud_table_of_the_config_file_sets_thresholds_and_keeps_defaults() {
+        use crate::config::{Config, FileConfig, Overrides};
+        let resolve = |text: &str| {
+            let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+            Config::resolve(file, |_| None, Overrides::default()).map_err(|e| e.to_string())
+        };
+        let c = resolve("").unwrap();
+        assert_eq!(c.fraud, Thresholds::default());
+        let c = resolve("[fraud]\nheavy_min_uses = 200\nwindow_hours = 6").unwrap();
+        assert_eq!(c.fraud.heavy_min_uses, 200);
+        assert_eq!(c.fraud.window(), TimeDelta::hours(6));
+        assert_eq!(c.fraud.heavy_multiple, 10, "unset keys keep their default");
+        let err = resolve("[fraud]\nwindow_hours = 0").unwrap_err();
+        assert!(err.contains("fraud.window_hours"), "{err}");
+        let err = resolve("[fraud]\nheavy_minimum = 3").unwrap_err();
+        assert!(err.contains("heavy_minimum"), "a typo is refused: {err}");
+    }
+
+    #[test]
     fn the_defaults_are_valid_and_nonsense_is_refused() {
         assert_eq!(Thresholds::default().check(), Ok(()));
         let t = Thresholds {
