@@ -108,3 +108,44 @@ async fn a_supervisor_confirms_a_fraud_signal_through_the_pages_and_the_drafts_u
         assert_eq!(status, 403, "{path}");
     }
 }
+
+#[tokio::test]
+async fn confirming_usage_of_an_approved_period_is_refused_beside_the_reason() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    plant_heavy_citizens(&app, &m).await;
+    let finance = app.staff(Role::Finance, "finance-web@example.cn").await;
+    let approver = app.staff(Role::Finance, "approver-web@example.cn").await;
+    let (_, d) = draft(&app, &finance, json!({"period": "2026Q3"})).await;
+    let run = d["run"]["id"].as_i64().expect("run");
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/settlements/{run}/approve"),
+            &json!({}),
+            Some(&approver),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    detect(&app).await;
+    app.staff(Role::Supervisor, "sup-web2@example.cn").await;
+    let sup = Browser::signed_in(&app, "sup-web2@example.cn").await;
+    let signal = store::fraud::list(app.state.db.conn(), None)
+        .await
+        .expect("signals")
+        .remove(0);
+    let detail = format!("/supervise/signals/{}", signal.id);
+    let (_, html) = sup.get(&detail).await;
+    let token = hidden_csrf(&html);
+    let resp = sup
+        .post_form(
+            &format!("{detail}/confirm"),
+            &[("csrf_token", &token), ("reason", "刷量")],
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 409);
+    let html = resp.text().await.expect("body");
+    assert!(html.contains(r#"id="reason-confirm-error""#), "{html}");
+    assert!(html.contains("2026Q3"), "names the period: {html}");
+    assert!(html.contains(r#"value="刷量""#), "the reason is kept");
+    assert_eq!(invalid_count(&app, m.apps[0].0).await, 1, "nothing flagged");
+}
