@@ -426,6 +426,30 @@ async fn read_first<C: ConnectionTrait>(
         .is_some())
 }
 
+/// The unique key of a detector window: `<start>/<end>` in RFC 3339.
+fn window_key(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    format!(
+        "{}/{}",
+        crate::truncate_to_micros(start).to_rfc3339(),
+        crate::truncate_to_micros(end).to_rfc3339()
+    )
+}
+
+/// Whether some node has claimed the detector window `[start, end)`.
+pub async fn window_claimed<C: ConnectionTrait>(
+    conn: &C,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    read_first(
+        conn,
+        "fraud_detector_windows",
+        "window_key = $1",
+        vec![window_key(start, end).into()],
+    )
+    .await
+}
+
 /// A unique violation of an insert: the row is there already.
 fn already_there(e: sea_orm::DbErr) -> Result<(), StoreError> {
     match e.sql_err() {

@@ -1,11 +1,11 @@
 //! The detector as a periodic job, safe with several nodes.
 //!
 //! Every node runs [`run_forever`] (inside `serve` and `worker`). Each tick
-//! it looks at the last complete window (windows of `fraud.window_hours`,
-//! counted from the Unix epoch in UTC, so every node computes the same
-//! ones): the node whose insert into `fraud_detector_windows` succeeds
-//! queues one `fraud_detect` job for it, in the same transaction; the
-//! others find the window taken and queue nothing. Then any node claims
+//! it looks at the last [`CATCH_UP_WINDOWS`] complete windows (windows of
+//! `fraud.window_hours`, counted from the Unix epoch in UTC, so every node
+//! computes the same ones): for each, the node whose insert into
+//! `fraud_detector_windows` succeeds queues one `fraud_detect` job, in the
+//! same transaction; the others find the window taken and queue nothing. Then any node claims
 //! due `fraud_detect` jobs through the job queue (one claimer per job,
 //! under a lease) and runs them. A run that fails is retried by the queue;
 //! a run repeated after a lost lease adds nothing, since signals are unique
@@ -42,22 +42,37 @@ pub fn last_complete_window(
     (end - window, end)
 }
 
-/// Queues the run of the last complete window if no node has yet.
-/// `true` when this call queued it.
-pub async fn schedule(services: &Services, now: DateTime<Utc>) -> ServiceResult<bool> {
-    let (start, end) = last_complete_window(now, services.config.fraud.window());
-    let txn = services.db.begin_write().await?;
-    if !store::fraud::claim_window(&txn, start, end).await? {
-        return Ok(false);
+/// Complete windows looked at on each tick, newest first: after all nodes
+/// were down for up to a week of daily windows, the missed ones still run.
+pub const CATCH_UP_WINDOWS: i32 = 7;
+
+/// Queues a run for each of the last [`CATCH_UP_WINDOWS`] complete windows
+/// that no node has queued yet. Returns how many this call queued.
+pub async fn schedule(services: &Services, now: DateTime<Utc>) -> ServiceResult<usize> {
+    let window = services.config.fraud.window();
+    let (_, last_end) = last_complete_window(now, window);
+    let mut queued = 0;
+    for back in 0..CATCH_UP_WINDOWS {
+        let end = last_end - window * back;
+        let start = end - window;
+        // The common case, read without taking the write lock.
+        if store::fraud::window_claimed(services.db.conn(), start, end).await? {
+            continue;
+        }
+        let txn = services.db.begin_write().await?;
+        if !store::fraud::claim_window(&txn, start, end).await? {
+            continue;
+        }
+        store::jobs::enqueue(
+            &txn,
+            DETECT_JOB,
+            json!({"window_start": start, "window_end": end}),
+        )
+        .await?;
+        txn.commit().await?;
+        queued += 1;
     }
-    store::jobs::enqueue(
-        &txn,
-        DETECT_JOB,
-        json!({"window_start": start, "window_end": end}),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(true)
+    Ok(queued)
 }
 
 fn window_of(job: &store::jobs::Job) -> ServiceResult<(DateTime<Utc>, DateTime<Utc>)> {
