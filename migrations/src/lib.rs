@@ -32,6 +32,7 @@ mod m20261203_000201_app_suspensions;
 mod m20261203_000202_settlement_audit_heads;
 mod m20261203_000301_order_rules;
 mod m20261204_000201_suite_revisions;
+mod m20261205_000101_fraud_signals;
 mod m20261205_000401_invocation_replays;
 mod m20261205_000402_complaint_invocation;
 mod m20261205_000403_complaint_overdue_notice;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000202_settlement_audit_heads::Migration),
             Box::new(m20261203_000301_order_rules::Migration),
             Box::new(m20261204_000201_suite_revisions::Migration),
+            Box::new(m20261205_000101_fraud_signals::Migration),
             Box::new(m20261205_000401_invocation_replays::Migration),
             Box::new(m20261205_000402_complaint_invocation::Migration),
             Box::new(m20261205_000403_complaint_overdue_notice::Migration),

@@ -82,6 +82,7 @@ async fn desk_pages_are_the_supervisors_alone() {
     for path in [
         "/supervise",
         "/supervise/ratings",
+        "/supervise/signals",
         "/supervise/apps",
         "/supervise/audit",
         "/supervise/evidence",
@@ -96,6 +97,7 @@ async fn desk_pages_are_the_supervisors_alone() {
     for path in [
         "/supervise",
         "/supervise/ratings",
+        "/supervise/signals",
         "/supervise/apps",
         "/supervise/audit",
         "/supervise/evidence",

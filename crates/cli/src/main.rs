@@ -204,6 +204,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             service::settlement::resume_payouts(&state).await?;
             service::pipeline::spawn_workers(state.clone(), state.config.workers);
             service::housekeeping::spawn(state.clone());
+            // Every node schedules and claims detector windows; the job
+            // queue makes each window run once.
+            service::supervise::detector_job::spawn(state.clone());
             server::serve(state).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -211,6 +214,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), overrides(None))?;
             let state = AppState::build(config).await?;
             let n = workers.unwrap_or(state.config.workers);
+            service::supervise::detector_job::spawn(state.clone());
             service::pipeline::run_workers_until_shutdown(state, n).await;
             Ok(ExitCode::SUCCESS)
         }

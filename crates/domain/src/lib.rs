@@ -8,6 +8,7 @@ pub mod account;
 pub mod adjustment;
 pub mod credit_code;
 pub mod error;
+pub mod fraud;
 pub mod lifecycle;
 pub mod money;
 pub mod period;
@@ -24,6 +25,7 @@ pub mod working_days;
 pub use account::{Email, EmailError, Password, PasswordError};
 pub use credit_code::{CreditCode, CreditCodeError};
 pub use error::UserFacingError;
+pub use fraud::SignalKind;
 pub use money::{Fen, FenError};
 pub use period::{PLATFORM_TZ, Period, PeriodError};
 pub use rating::{RatingParams, StarHistogram, bayesian_rating};
@@ -37,8 +39,8 @@ pub use sha256::{Sha256Hex, Sha256HexError};
 pub use stars::{Stars, StarsError};
 
 pub use lifecycle::{
-    AppStatus, ComplaintStatus, OrderStatus, PayoutStatus, SettlementStatus, TransitionError,
-    VersionStatus,
+    AppStatus, ComplaintStatus, OrderStatus, PayoutStatus, SettlementStatus, SignalStatus,
+    TransitionError, VersionStatus,
 };
 pub use role::Role;
 pub use verdict::Verdict;

@@ -205,6 +205,20 @@ lifecycle! {
     }
 }
 
+lifecycle! {
+    /// A fraud signal: `open -> confirmed` (its usage is flagged invalid)
+    /// or `open -> dismissed`. A decision is final.
+    SignalStatus, "fraud signal" {
+        Open = "open",
+        Dismissed = "dismissed",
+        Confirmed = "confirmed",
+    }
+    moves {
+        Open -> Dismissed,
+        Open -> Confirmed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,5 +278,16 @@ mod tests {
             assert_eq!(s.as_str().parse::<OrderStatus>().unwrap(), *s);
         }
         assert!("open".parse::<SettlementStatus>().is_err());
+    }
+
+    #[test]
+    fn a_fraud_signal_is_decided_once() {
+        assert!(SignalStatus::Open.can_move_to(SignalStatus::Confirmed));
+        assert!(SignalStatus::Open.can_move_to(SignalStatus::Dismissed));
+        assert!(!SignalStatus::Confirmed.can_move_to(SignalStatus::Dismissed));
+        assert!(!SignalStatus::Dismissed.can_move_to(SignalStatus::Confirmed));
+        for s in SignalStatus::ALL {
+            assert_eq!(s.as_str().parse::<SignalStatus>().unwrap(), *s);
+        }
     }
 }

@@ -44,6 +44,7 @@ fn modules() -> Vec<utoipa::openapi::OpenApi> {
         api::me::MeApi::openapi(),
         api::evidence::EvidenceApi::openapi(),
         api::supervise::SuperviseApi::openapi(),
+        api::signals::SignalsApi::openapi(),
     ]
 }
 
@@ -665,6 +666,7 @@ mod tests {
             ("questions.rs", include_str!("api/questions.rs")),
             ("ratings.rs", include_str!("api/ratings.rs")),
             ("settlements.rs", include_str!("api/settlements.rs")),
+            ("signals.rs", include_str!("api/signals.rs")),
             ("supervise.rs", include_str!("api/supervise.rs")),
         ];
         let mut out = vec![];

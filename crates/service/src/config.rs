@@ -124,6 +124,9 @@ pub struct Config {
     /// plus the holidays and make-up working days configured for later
     /// years (`GOVMARKET_HOLIDAYS`, `GOVMARKET_MAKE_UP_DAYS`).
     pub calendar: domain::working_days::WorkingCalendar,
+    /// What the fraud detector counts as suspicious (`[fraud]` in the
+    /// file; each default is explained in `supervise::detector`).
+    pub fraud: crate::supervise::detector::Thresholds,
 }
 
 /// The TOML file's shape: every field optional, unknown keys refused so a
@@ -158,6 +161,8 @@ pub struct FileConfig {
     /// Dates `YYYY-MM-DD` or ranges `YYYY-MM-DD..YYYY-MM-DD`.
     pub holidays: Option<Vec<String>>,
     pub make_up_days: Option<Vec<String>>,
+    /// `[fraud]`: the detector's thresholds; missing keys keep their defaults.
+    pub fraud: Option<crate::supervise::detector::Thresholds>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -388,6 +393,12 @@ impl Config {
                 DEFAULT_RATING_RATE.burst,
             )?,
         };
+        let fraud = file.fraud.unwrap_or_default();
+        fraud.check().map_err(|reason| ConfigError::Invalid {
+            name: "[fraud]",
+            value: format!("{fraud:?}"),
+            reason,
+        })?;
 
         let replay_retention_days = positive(
             &env,
@@ -425,6 +436,7 @@ impl Config {
             four_eyes,
             replay_retention: Duration::from_secs(u64::from(replay_retention_days) * 86_400),
             calendar,
+            fraud,
         })
     }
 }

@@ -71,6 +71,7 @@ pub enum Thing {
     Record,
     Endpoint,
     Period,
+    FraudSignal,
 }
 
 impl Thing {
@@ -93,6 +94,7 @@ impl Thing {
             Thing::Record => "thing.record",
             Thing::Endpoint => "thing.endpoint",
             Thing::Period => "thing.period",
+            Thing::FraudSignal => "thing.fraud_signal",
         }
     }
 }

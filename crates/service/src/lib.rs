@@ -5,6 +5,7 @@ pub mod actor;
 pub mod appdata;
 pub mod apps;
 pub mod caches;
+pub mod client_address;
 pub mod complaints;
 pub mod config;
 pub mod demo;

@@ -28,6 +28,10 @@ pub struct Services {
     /// from the platform secret like `csrf_key`, so every node opens every
     /// record and no second secret has to be kept.
     pub replay_key: Arc<[u8]>,
+    /// HMAC key of the client addresses kept for the fraud detector (only
+    /// their keyed hashes are stored): derived from the platform secret
+    /// like `csrf_key`, so every node hashes an address alike.
+    pub client_key: Arc<[u8]>,
     /// The one wasm runtime of this process: its engine, module cache and
     /// concurrency bound are shared by test runs and citizens' invocations.
     pub sandbox: sandbox::Sandbox,
@@ -92,6 +96,7 @@ impl Services {
         let csrf_key = derive(&secret, b"govmarket csrf v1");
         let subject_key = subject_key(&config, &secret);
         let replay_key = derive(&secret, b"govmarket replay v1");
+        let client_key = derive(&secret, b"govmarket client addresses v1");
         let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig {
             cache_dir: Some(config.data_dir.join("module-cache")),
             ..Default::default()
@@ -112,6 +117,7 @@ impl Services {
             csrf_key: csrf_key.into(),
             subject_key: subject_key.into(),
             replay_key: replay_key.into(),
+            client_key: client_key.into(),
             sandbox,
         })
     }

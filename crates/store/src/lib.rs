@@ -42,6 +42,7 @@ pub mod data_access;
 pub mod datasets;
 pub mod entity;
 mod error;
+pub mod fraud;
 pub mod jobs;
 pub mod market;
 pub mod moderation;

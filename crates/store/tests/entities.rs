@@ -300,6 +300,7 @@ async fn every_entity_round_trips_through_its_table() {
             latency_us: 1500,
             idempotency_key: s("k"),
             invalid: true,
+            invalid_signal_id: None,
         }
     );
     let rating = round_trip!(

@@ -17,6 +17,8 @@ use store::usage::NewInvocation;
 
 mod corrections;
 mod four_eyes;
+mod fraud;
+mod fraud_web;
 mod paying;
 mod suspensions;
 

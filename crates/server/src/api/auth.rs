@@ -66,6 +66,7 @@ pub struct RegisterResponse {
 pub async fn register(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
+    crate::extract::ClientAddr(addr): crate::extract::ClientAddr,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<RegisterResponse>)> {
     let user = accounts::register(
@@ -82,6 +83,7 @@ pub async fn register(
         request_id,
     )
     .await?;
+    service::client_address::remember(&state, user.id, addr).await;
     let (token, expires_at) = state.keys.issue(user.id, user.role)?;
     Ok((
         StatusCode::CREATED,
@@ -116,11 +118,13 @@ pub struct LoginResponse {
 pub async fn login(
     State(state): State<AppState>,
     request_id: crate::extract::RequestId,
+    crate::extract::ClientAddr(addr): crate::extract::ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let actor = service::Actor::anonymous(request_id.as_option());
     let session =
         sessions::login(&state.db, &state.keys, &actor, &req.email, &req.password).await?;
+    service::client_address::remember(&state, session.user.id, addr).await;
     Ok(Json(LoginResponse {
         token: session.token,
         expires_at: session.expires_at,

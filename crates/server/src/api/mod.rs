@@ -16,6 +16,7 @@ pub mod public_settlements;
 pub mod questions;
 pub mod ratings;
 pub mod settlements;
+pub mod signals;
 pub mod supervise;
 
 use axum::extract::{FromRequest, FromRequestParts};
@@ -99,6 +100,7 @@ pub fn router(docs: Router<AppState>) -> Router<AppState> {
         .merge(apps::router())
         .merge(notifications::router())
         .merge(supervise::router())
+        .merge(signals::router())
         .merge(docs)
         // Last, so it reaches every route above; axum keeps the `Allow` header.
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

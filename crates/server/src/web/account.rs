@@ -71,6 +71,7 @@ fn session_cookie(state: &AppState, token: &str, max_age: u64) -> HeaderValue {
 async fn login_submit(
     State(state): State<AppState>,
     request_id: crate::extract::RequestId,
+    crate::extract::ClientAddr(addr): crate::extract::ClientAddr,
     mut page: Page,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Response {
@@ -86,6 +87,7 @@ async fn login_submit(
         let actor = service::Actor::anonymous(request_id.as_option());
         match sessions::login(&state.db, &state.keys, &actor, &form.email, &form.password).await {
             Ok(session) => {
+                service::client_address::remember(&state, session.user.id, addr).await;
                 let mut resp = Redirect::to(&next).into_response();
                 resp.headers_mut().append(
                     header::SET_COOKIE,
@@ -232,6 +234,7 @@ async fn register_form(page: Page) -> impl IntoResponse {
 async fn register_submit(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
+    crate::extract::ClientAddr(addr): crate::extract::ClientAddr,
     mut page: Page,
     CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Response {
@@ -246,6 +249,7 @@ async fn register_submit(
     };
     let errors = match accounts::register(&state.db, reg, request_id).await {
         Ok(user) => {
+            service::client_address::remember(&state, user.id, addr).await;
             return match state.keys.issue(user.id, user.role) {
                 Ok((token, _)) => {
                     let mut resp = Redirect::to("/?done=registered").into_response();

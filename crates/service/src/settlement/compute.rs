@@ -37,6 +37,34 @@ pub struct Computed {
     pub lines: Vec<NewLine>,
 }
 
+/// Per app, what its payment line says about the uses left out of U as
+/// invalid: how many and which confirmed fraud signals flagged them, e.g.
+/// `；已排除无效使用 120 次（欺诈信号 #3：120 次）`. Apps without any have
+/// no entry.
+async fn excluded_uses<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    period: Period,
+) -> ServiceResult<std::collections::HashMap<i64, String>> {
+    let mut per_app: std::collections::BTreeMap<i64, (i64, Vec<String>)> = Default::default();
+    for (app_id, signal, uses) in store::fraud::invalid_uses(conn, &period.to_string()).await? {
+        let entry = per_app.entry(app_id).or_default();
+        entry.0 += uses;
+        entry.1.push(match signal {
+            Some(id) => format!("欺诈信号 #{id}：{uses} 次"),
+            None => format!("其他核查：{uses} 次"),
+        });
+    }
+    Ok(per_app
+        .into_iter()
+        .map(|(app, (total, why))| {
+            (
+                app,
+                format!("；已排除无效使用 {total} 次（{}）", why.join("，")),
+            )
+        })
+        .collect())
+}
+
 fn parts(r: &Ratio) -> (String, String) {
     r.to_parts()
 }
@@ -53,6 +81,7 @@ pub async fn compute<C: sea_orm::ConnectionTrait>(
 ) -> ServiceResult<Computed> {
     let tz = params.tz()?;
     let facts = st::aggregate(conn, period, period.start(tz), period.end(tz)).await?;
+    let excluded = excluded_uses(conn, period).await?;
 
     let mut lines = Vec::new();
     let mut budget_total: i64 = 0;
@@ -105,7 +134,11 @@ pub async fn compute<C: sea_orm::ConnectionTrait>(
                 budget: line.budget_fen,
                 amount: line.amount_fen,
                 rank: None,
-                explanation: line.explanation_zh(),
+                explanation: format!(
+                    "{}{}",
+                    line.explanation_zh(),
+                    excluded.get(&line.app_id).map(String::as_str).unwrap_or("")
+                ),
                 eligibility: line.eligibility,
                 capped: line.capped,
                 adjustment: None,

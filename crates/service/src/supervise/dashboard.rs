@@ -43,6 +43,8 @@ pub struct Dashboard {
     pub overdue_questions: u64,
     /// Ratings with open reports.
     pub reported_ratings: u64,
+    /// Fraud signals waiting for a decision.
+    pub open_fraud_signals: u64,
     pub suspended_apps: u64,
     pub chain: ChainState,
 }
@@ -86,6 +88,7 @@ pub async fn dashboard(services: &Services, actor: &Actor) -> ServiceResult<Dash
         overdue_complaints: store::supervision::overdue_complaints(conn, now).await?,
         overdue_questions: store::supervision::overdue_questions(conn, asked_before).await?,
         reported_ratings: store::supervision::reported_ratings(conn).await?,
+        open_fraud_signals: store::fraud::count_open(conn).await?,
         suspended_apps: store::supervision::suspended_apps(conn).await?,
         chain: ChainState {
             ok: verify.ok,

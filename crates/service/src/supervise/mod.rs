@@ -3,7 +3,10 @@
 //! the supervisor's alone (403 for any other role).
 
 pub mod dashboard;
+pub mod detector;
+pub mod detector_job;
 pub mod moderation;
+pub mod signals;
 pub mod suspensions;
 pub mod trail;
 

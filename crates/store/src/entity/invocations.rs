@@ -21,6 +21,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub idempotency_key: Option<String>,
     pub invalid: bool,
+    /// The confirmed fraud signal that made this use invalid.
+    pub invalid_signal_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

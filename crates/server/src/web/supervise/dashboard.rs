@@ -112,6 +112,7 @@ async fn dashboard_page(
             count("supervise.dash.overdue_complaints", d.overdue_complaints),
             count("supervise.dash.overdue_questions", d.overdue_questions),
             count("supervise.dash.reported_ratings", d.reported_ratings),
+            count("supervise.dash.open_fraud_signals", d.open_fraud_signals),
             count("supervise.dash.suspended_apps", d.suspended_apps),
         ],
     );

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod evidence;
 pub mod moderation;
+pub mod signals;
 pub mod suspensions;
 
 use axum::Router;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(evidence::router())
         .merge(moderation::router())
+        .merge(signals::router())
         .merge(suspensions::router())
 }
 
