@@ -131,6 +131,23 @@ async fn an_approved_run_records_the_public_audit_head_and_a_truncation_is_caugh
     let (status, ok) = app.get_json(&check, None).await;
     assert_eq!(status, 200, "{ok}");
     assert_eq!(ok["ok"], true, "{ok}");
+    // The public page lists the head with its period and checks it.
+    let visitor = e2e::Browser::new(&app);
+    let (status, html) = visitor.get("/audit").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&recorded.1), "the published head: {html}");
+    let page_check = format!("/audit?seq={}&hash={}", recorded.0, recorded.1);
+    let (status, html) = visitor.get(&page_check).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("日志仍然延续这个链头"), "{html}");
+    for bad in ["seq=x&hash=y", "seq=-1&hash=00", "seq=3&hash=zz"] {
+        let (status, html) = visitor.get(&format!("/audit?{bad}")).await;
+        assert_eq!(status, 422, "{bad}");
+        assert!(
+            html.contains("error-summary") || html.contains("error-message"),
+            "{html}"
+        );
+    }
     // Truncating the newest entries: the chain alone still verifies, the
     // published head does not.
     use sea_orm::ConnectionTrait;
@@ -146,6 +163,10 @@ async fn an_approved_run_records_the_public_audit_head_and_a_truncation_is_caugh
     let (_, bad) = app.get_json(&check, None).await;
     assert_eq!(bad["ok"], false, "{bad}");
     assert_eq!(bad["first_bad"], recorded.0 - 1, "the first removed entry");
+    let (status, html) = visitor.get(&page_check).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("日志不再延续这个链头"), "{html}");
+    assert!(html.contains(&format!("#{}", recorded.0 - 1)), "{html}");
     let (status, body) = app
         .get_json("/api/v1/public/audit/verify?seq=x&hash=y", None)
         .await;

@@ -3,6 +3,7 @@
 //! at the top linking to each field and the message repeated beside it.
 
 pub mod account;
+pub mod audit_head;
 pub mod complaints;
 pub mod dept;
 pub mod extract;
@@ -37,6 +38,7 @@ use service::accounts::FieldError;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(account::router())
+        .merge(audit_head::router())
         .merge(finance::router())
         .merge(orders::router())
         .merge(isv::router())

@@ -127,3 +127,32 @@ pub async fn public_verify(
         reason: v.reason,
     })
 }
+
+/// An audit head published with an approved settlement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublishedHead {
+    pub run_id: i64,
+    /// The run's period, e.g. `2026Q3`.
+    pub period: String,
+    pub seq: i64,
+    pub hash: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The heads recorded at each approval, newest first (anyone, no sign-in):
+/// the points anyone can check the log against.
+pub async fn published_heads(services: &Services) -> ServiceResult<Vec<PublishedHead>> {
+    Ok(
+        store::settlements::runs::published_heads(services.db.conn(), 40)
+            .await?
+            .into_iter()
+            .map(|h| PublishedHead {
+                run_id: h.run_id,
+                period: h.period,
+                seq: h.seq,
+                hash: h.hash,
+                recorded_at: h.recorded_at,
+            })
+            .collect(),
+    )
+}

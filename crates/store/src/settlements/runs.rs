@@ -339,6 +339,46 @@ pub async fn audit_head_of<C: ConnectionTrait>(
         .map(|m| (m.audit_seq, m.audit_hash)))
 }
 
+/// An audit head published with an approved run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedHead {
+    pub run_id: i64,
+    pub period: String,
+    pub seq: i64,
+    pub hash: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Every audit head recorded at an approval, newest first, at most `limit`.
+pub async fn published_heads<C: ConnectionTrait>(
+    conn: &C,
+    limit: u64,
+) -> Result<Vec<PublishedHead>, StoreError> {
+    use crate::entity::settlement_audit_heads as h;
+    use sea_orm::{QueryOrder, QuerySelect};
+    let heads = h::Entity::find()
+        .order_by_desc(h::Column::AuditSeq)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let mut out = Vec::with_capacity(heads.len());
+    for head in heads {
+        let period = crate::entity::settlement_runs::Entity::find_by_id(head.run_id)
+            .one(conn)
+            .await?
+            .map(|r| r.period)
+            .unwrap_or_default();
+        out.push(PublishedHead {
+            run_id: head.run_id,
+            period,
+            seq: head.audit_seq,
+            hash: head.audit_hash,
+            recorded_at: head.recorded_at,
+        });
+    }
+    Ok(out)
+}
+
 /// Approves a draft: from here on the run is immutable. With `four_eyes`,
 /// refused (`FourEyes`) when `by` drafted or last recomputed it, checked
 /// in the approval's transaction.
