@@ -303,6 +303,15 @@ mod tests {
     #[test]
     fn the_document_lists_the_contract_paths_with_bearer_security() {
         let doc = spec();
+        // The validator refuses a tag declared twice (one per OpenApi struct).
+        let tags: Vec<&str> = doc["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        let unique: std::collections::BTreeSet<&&str> = tags.iter().collect();
+        assert_eq!(unique.len(), tags.len(), "a tag declared twice: {tags:?}");
         assert_eq!(
             doc["openapi"].as_str().map(|v| v.starts_with("3.")),
             Some(true)

@@ -19,8 +19,7 @@ use crate::state::AppState;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list_signals, get_signal, confirm_signal, dismiss_signal),
-    components(schemas(SignalList, SignalView, SubjectView)),
-    tags((name = "supervise", description = "The supervisor's desk: suspensions, moderation, fraud signals"))
+    components(schemas(SignalList, SignalView, SubjectView))
 )]
 pub struct SignalsApi;
 

@@ -20,7 +20,7 @@ use crate::state::AppState;
 #[openapi(
     paths(suspend_app, reinstate_app, suspended_apps, reported_ratings, hide_rating, restore_rating),
     components(schemas(ReasonRequest, SuspendedAppList, ReportedRatingList)),
-    tags((name = "supervise", description = "The supervisor's desk: suspensions, moderation"))
+    tags((name = "supervise", description = "The supervisor's desk: suspensions, moderation, fraud signals"))
 )]
 pub struct SuperviseApi;
 
